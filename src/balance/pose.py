@@ -1,0 +1,306 @@
+"""Run MediaPipe PoseLandmarker (Tasks API, VIDEO mode) over a clip and return a `PoseTrack`.
+
+Long clips are split into time chunks run in parallel processes; results are cached by clip and model hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing as mp
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, wait
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError, PoseError
+from .landmarks import N_LANDMARKS
+from .video import VideoInfo, VideoReader, probe
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+MODEL_NAMES = ("lite", "full", "heavy")
+DEFAULT_MODEL = "full"
+# Sway lives below ~3 Hz and the signals are low-passed at 6 Hz (see signals.py), so 30 frames a
+# second samples it five times faster than the filter's cut-off: a 60 fps clip analysed at 30 fps
+# loses nothing the metrics use and halves the pose model's work.
+DEFAULT_MAX_FPS = 30.0
+# The VIDEO-mode tracker needs a few frames to lock on; a worker starting mid-clip runs this long
+# before its chunk and throws the warm-up away, so chunk boundaries do not change the landmarks' source.
+WARMUP_S = 1.0
+# Splitting has a fixed cost (a process start and a model load, about 1-2 s): not worth it for short clips.
+MIN_PARALLEL_S = 12.0
+# Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PoseTrack:
+    """Per-frame pose of one subject. Frames with no pose hold NaN landmarks and zero visibility.
+
+    image_xy: (N, 33, 2) pixels in the upright frame; image_z: (N, 33) MediaPipe's relative depth,
+    in the same scale as x pixels; visibility, presence: (N, 33) in [0, 1]; world: (N, 33, 3) metres,
+    MediaPipe world landmarks (origin at the hip centre, y down).
+    """
+
+    t: np.ndarray
+    frame_index: np.ndarray
+    image_xy: np.ndarray
+    image_z: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    world: np.ndarray
+    width: int
+    height: int
+    clip_sha256: str
+    model_name: str
+    model_sha256: str
+    frames_in_clip: int
+    truncated: bool
+    timestamps_from_container: bool
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @property
+    def detected(self) -> np.ndarray:
+        return ~np.isnan(self.image_xy[:, 0, 0])
+
+    @property
+    def fps(self) -> float:
+        """Mean frame rate of the analysed frames, from their real timestamps."""
+        return float((len(self.t) - 1) / (self.t[-1] - self.t[0])) if len(self.t) > 1 else 0.0
+
+    def save(self, path: Path) -> None:
+        arrays = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
+        tmp = path.with_name(path.name + ".partial")
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> PoseTrack:
+        with np.load(path) as data:
+            values: dict[str, Any] = {}
+            for f in fields(cls):
+                value = data[f.name]
+                values[f.name] = value if value.ndim else value.item()
+        return cls(**values)
+
+
+def resolve_model(spec: str) -> Path:
+    """`lite`, `full`, `heavy` (the bundles in models/) or a path to any PoseLandmarker `.task` file."""
+    if spec in MODEL_NAMES:
+        path = MODELS_DIR / f"pose_landmarker_{spec}.task"
+        if not path.is_file():
+            raise ModelError(
+                f"the {spec} pose model is not in {MODELS_DIR}",
+                "build it with `python scripts/build_models.py --heavy`"
+                if spec == "heavy"
+                else "restore it with `git checkout models/` or `python scripts/build_models.py`",
+            )
+        return path
+    path = Path(spec)
+    if not path.is_file():
+        raise ModelError(f"no pose model at {spec}", "pass --model lite, full, heavy or a .task file's path")
+    return path
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    path: str
+    model_path: str
+    warm_from_s: float
+    start_s: float
+    end_s: float
+    max_fps: float | None
+
+
+_progress: Any = None
+
+
+def _init_worker(counter: Any) -> None:
+    global _progress
+    _progress = counter
+
+
+def _quiet_mediapipe() -> None:
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[str, np.ndarray]:
+    """Landmarks for frames with start_s <= t < end_s; the tracker starts at warm_from_s."""
+    _quiet_mediapipe()
+    import mediapipe as mpipe
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=chunk.model_path),
+        running_mode=vision.RunningMode.VIDEO,
+        num_poses=1,
+    )
+    t_list: list[float] = []
+    idx_list: list[int] = []
+    img = []
+    vis = []
+    world = []
+    last_ms = -1
+    with (
+        vision.PoseLandmarker.create_from_options(options) as landmarker,
+        VideoReader(chunk.path, max_fps=chunk.max_fps) as reader,
+    ):
+        for frame in reader:
+            if frame.t_s < chunk.warm_from_s:
+                continue
+            if frame.t_s >= chunk.end_s:
+                break
+            # detect_for_video needs strictly increasing integer milliseconds.
+            ms = max(round(frame.t_s * 1000), last_ms + 1)
+            last_ms = ms
+            rgb = np.ascontiguousarray(frame.image[:, :, ::-1])
+            result = landmarker.detect_for_video(mpipe.Image(image_format=mpipe.ImageFormat.SRGB, data=rgb), ms)
+            if frame.t_s < chunk.start_s:
+                continue
+            h, w = frame.image.shape[:2]
+            t_list.append(frame.t_s)
+            idx_list.append(frame.index)
+            if result.pose_landmarks:
+                lms = result.pose_landmarks[0]
+                img.append([(lm.x * w, lm.y * h, lm.z * w, lm.visibility or 0.0, lm.presence or 0.0) for lm in lms])
+                world.append([(lm.x, lm.y, lm.z) for lm in result.pose_world_landmarks[0]])
+            else:
+                img.append([(np.nan, np.nan, np.nan, 0.0, 0.0)] * N_LANDMARKS)
+                world.append([(np.nan, np.nan, np.nan)] * N_LANDMARKS)
+            if tick is not None:
+                tick()
+            elif _progress is not None:
+                with _progress.get_lock():
+                    _progress.value += 1
+        decoded, truncated, from_container = reader.frames_decoded, reader.truncated, reader.timestamps_from_container
+    img_arr = np.asarray(img, dtype=np.float64).reshape(-1, N_LANDMARKS, 5)
+    return {
+        "t": np.asarray(t_list, dtype=np.float64),
+        "frame_index": np.asarray(idx_list, dtype=np.int64),
+        "image": img_arr,
+        "world": np.asarray(world, dtype=np.float64).reshape(-1, N_LANDMARKS, 3),
+        "status": np.array([decoded, truncated, from_container]),
+    }
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("BALANCE_CACHE_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "balance" / "pose"
+
+
+def estimate_pose(
+    path: str | Path,
+    model: str = DEFAULT_MODEL,
+    *,
+    max_fps: float | None = DEFAULT_MAX_FPS,
+    workers: int | None = None,
+    use_cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> PoseTrack:
+    """Pose of the subject in every analysed frame of the clip at `path`.
+
+    progress(done, total) is called as frames are processed (total is the header's estimate).
+    """
+    info = probe(path)
+    model_path = resolve_model(model)
+    model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    key = f"{info.sha256[:24]}-{model_sha[:16]}-{max_fps}-v{CACHE_VERSION}.npz"
+    cached = cache_dir() / key
+    if use_cache and cached.is_file():
+        return PoseTrack.load(cached)
+
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if info.duration_s >= MIN_PARALLEL_S else 1
+    expected = _expected_frames(info, max_fps)
+    parts = _run_parallel(info, str(model_path), max_fps, workers, expected, progress)
+    if not parts or sum(len(p["t"]) for p in parts) == 0:
+        raise PoseError("no frames could be analysed", "check that the file plays in a video player")
+    track = _assemble(parts, info, model, model_sha)
+    if not track.detected.any():
+        raise PoseError(
+            "no person was found in the clip",
+            "film the whole body, head to feet, in good light, with the camera steady",
+        )
+    if use_cache:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        track.save(cached)
+    return track
+
+
+def _expected_frames(info: VideoInfo, max_fps: float | None) -> int:
+    fps = info.fps_nominal if not max_fps else min(info.fps_nominal, max_fps)
+    return max(1, round(info.duration_s * fps)) if info.duration_s > 0 else max(1, info.frame_count)
+
+
+def _run_parallel(
+    info: VideoInfo,
+    model_path: str,
+    max_fps: float | None,
+    workers: int,
+    expected: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[dict[str, np.ndarray]]:
+    if workers <= 1 or info.duration_s <= 0:
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, expected)
+
+        return [_run_chunk(_Chunk(str(info.path), model_path, 0.0, 0.0, np.inf, max_fps), tick)]
+
+    bounds = np.linspace(0.0, info.duration_s, workers + 1)
+    bounds[-1] = np.inf  # the header's duration is an estimate: the last chunk runs to the real end
+    chunks = [
+        _Chunk(str(info.path), model_path, max(0.0, lo - WARMUP_S) if i else 0.0, lo if i else 0.0, hi, max_fps)
+        for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
+    ]
+    ctx = mp.get_context("spawn")
+    counter = ctx.Value("i", 0)
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(counter,)) as pool:
+        futures = [pool.submit(_run_chunk, c) for c in chunks]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.25)
+            if progress is not None:
+                progress(counter.value, expected)
+        return [f.result() for f in futures]
+
+
+def _assemble(parts: list[dict[str, np.ndarray]], info: VideoInfo, model: str, model_sha: str) -> PoseTrack:
+    image = np.concatenate([p["image"] for p in parts])
+    decoded = max(int(p["status"][0]) for p in parts)
+    return PoseTrack(
+        t=np.concatenate([p["t"] for p in parts]),
+        frame_index=np.concatenate([p["frame_index"] for p in parts]),
+        image_xy=image[:, :, :2].copy(),
+        image_z=image[:, :, 2].copy(),
+        visibility=image[:, :, 3].copy(),
+        presence=image[:, :, 4].copy(),
+        world=np.concatenate([p["world"] for p in parts]),
+        width=info.width,
+        height=info.height,
+        clip_sha256=info.sha256,
+        model_name=model if model in MODEL_NAMES else Path(model).name,
+        model_sha256=model_sha,
+        frames_in_clip=decoded,
+        truncated=bool(parts[-1]["status"][1]),
+        timestamps_from_container=all(bool(p["status"][2]) for p in parts),
+    )
