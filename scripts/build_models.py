@@ -92,9 +92,7 @@ def outer(variants: list[str], out: Path) -> None:
             capture_output=True,
             text=True,
         ).stdout.strip()
-        subprocess.run(
-            [str(py), __file__, "--inner", site, str(tmp / "npm/package"), str(out), *variants], check=True
-        )
+        subprocess.run([str(py), __file__, "--inner", site, str(tmp / "npm/package"), str(out), *variants], check=True)
 
 
 def main() -> None:

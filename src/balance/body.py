@@ -64,9 +64,6 @@ def centre_of_mass(p: np.ndarray) -> np.ndarray:
     return sum(m * c for m, c in parts) / total
 
 
-COM_LANDMARKS = (7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32)
-
-
 def leg_length(p: np.ndarray, side: str) -> np.ndarray:
     """Hip-knee plus knee-ankle distance per frame, (N,), in the units of p."""
     hip, knee, ankle = p[:, lm.HIP[side]], p[:, lm.KNEE[side]], p[:, lm.ANKLE[side]]

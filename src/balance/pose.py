@@ -84,7 +84,7 @@ class PoseTrack:
         arrays = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
         tmp = path.with_name(path.name + ".partial")
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
         tmp.replace(path)
 
     @classmethod
@@ -104,14 +104,17 @@ def resolve_model(spec: str) -> Path:
         if not path.is_file():
             raise ModelError(
                 f"the {spec} pose model is not in {MODELS_DIR}",
-                "build it with `python scripts/build_models.py --heavy`"
+                "Build it with `python scripts/build_models.py --heavy`"
                 if spec == "heavy"
-                else "restore it with `git checkout models/` or `python scripts/build_models.py`",
+                else "Restore it with `git checkout models/` or `python scripts/build_models.py`",
             )
         return path
     path = Path(spec)
     if not path.is_file():
-        raise ModelError(f"no pose model at {spec}", "pass --model lite, full, heavy or a .task file's path")
+        raise ModelError(
+            f"no pose model at {spec}",
+            "Pass --model lite, full, heavy or the path of a PoseLandmarker .task file",
+        )
     return path
 
 
@@ -153,7 +156,6 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
     t_list: list[float] = []
     idx_list: list[int] = []
     img = []
-    vis = []
     world = []
     last_ms = -1
     with (
@@ -187,7 +189,11 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
             elif _progress is not None:
                 with _progress.get_lock():
                     _progress.value += 1
-        decoded, truncated, from_container = reader.frames_decoded, reader.truncated, reader.timestamps_from_container
+        decoded, truncated, from_container = (
+            reader.frames_decoded,
+            reader.truncated,
+            reader.timestamps_from_container,
+        )
     img_arr = np.asarray(img, dtype=np.float64).reshape(-1, N_LANDMARKS, 5)
     return {
         "t": np.asarray(t_list, dtype=np.float64),
@@ -229,12 +235,12 @@ def estimate_pose(
     expected = _expected_frames(info, max_fps)
     parts = _run_parallel(info, str(model_path), max_fps, workers, expected, progress)
     if not parts or sum(len(p["t"]) for p in parts) == 0:
-        raise PoseError("no frames could be analysed", "check that the file plays in a video player")
+        raise PoseError("no frames could be analysed", "Check that the file plays in a video player")
     track = _assemble(parts, info, model, model_sha)
     if not track.detected.any():
         raise PoseError(
             "no person was found in the clip",
-            "film the whole body, head to feet, in good light, with the camera steady",
+            "Film the whole body, head to feet, in good light, with the camera steady",
         )
     if use_cache:
         cached.parent.mkdir(parents=True, exist_ok=True)

@@ -120,7 +120,7 @@ def find_trials(track: PoseTrack) -> StanceTimeline:
     t = track.t
     detected = track.detected
     if detected.sum() < 2:
-        raise PoseError("no person was found in the clip", "film the whole body, head to feet")
+        raise PoseError("no person was found in the clip", "Film the whole body, head to feet, in good light")
     xy = track.image_xy
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames (no person) stay NaN
@@ -254,21 +254,26 @@ def require_trials(timeline: StanceTimeline, clip_s: float) -> tuple[Trial, ...]
     if timeline.feet_in_frame < 0.5:
         raise PoseError(
             "the feet are out of frame or hidden in most of the clip",
-            "film the whole body with both feet inside the picture",
+            "Film the whole body with both feet inside the picture",
+        )
+    found = ""
+    if timeline.short_phases:
+        p = max(timeline.short_phases, key=lambda p: p.duration_s)
+        found = (
+            f"; it shows only a {p.duration_s:.1f} s one-leg phase (standing on the {p.stance_leg} leg "
+            f"from {p.start_s:.1f} s), too short to score"
         )
     if clip_s < MIN_TRIAL_S:
         raise StanceError(
-            f"the clip is {clip_s:.1f} s long, shorter than the {MIN_TRIAL_S:.0f} s minimum single-leg trial",
-            "record the whole hold, at least 30 s per leg",
+            f"the clip is {clip_s:.1f} s long, shorter than the {MIN_TRIAL_S:.0f} s minimum single-leg trial" + found,
+            "Record the whole hold, 30-60 s per leg",
         )
-    if timeline.short_phases:
-        longest = max(timeline.short_phases, key=lambda p: p.duration_s)
+    if found:
         raise StanceError(
-            f"no single-leg stance of at least {MIN_TRIAL_S:.0f} s was found; the longest one-leg phase "
-            f"was {longest.duration_s:.1f} s on the {longest.stance_leg} leg at {longest.start_s:.1f} s",
-            "hold the foot off the floor for the whole trial (30-60 s)",
+            f"no single-leg stance of at least {MIN_TRIAL_S:.0f} s was found" + found,
+            "Hold the free foot off the floor for the whole trial (30-60 s)",
         )
     raise StanceError(
         "no single-leg stance found: both feet stay on the floor",
-        "lift one foot clear of the floor and hold it there (30-60 s per leg)",
+        "Lift one foot clear of the floor and hold it there (30-60 s per leg)",
     )

@@ -13,9 +13,7 @@ from .landmarks import NAMES
 from .pose import PoseTrack
 
 # Landmark index -> index of the same landmark on the other side (nose maps to itself).
-MIRROR = np.array(
-    [NAMES.index(n.replace("left", "@").replace("right", "left").replace("@", "right")) for n in NAMES]
-)
+MIRROR = np.array([NAMES.index(n.replace("left", "@").replace("right", "left").replace("@", "right")) for n in NAMES])
 # Large, well-separated joints decide whether a frame's sides flipped.
 _PAIRS = np.array([(11, 12), (23, 24), (25, 26), (27, 28)])
 # A flip is accepted when matching each joint to the other side's previous position is this much

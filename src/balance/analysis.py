@@ -1,0 +1,70 @@
+"""The whole analysis of one clip: video -> PoseTrack -> Trials -> SwayMetrics, as one library call.
+
+Raises the typed errors of `balance.errors` for anything wrong with the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import StanceError
+from .metrics import SwayMetrics, measure
+from .pose import DEFAULT_MAX_FPS, DEFAULT_MODEL, PoseTrack, estimate_pose
+from .stance import StanceTimeline, find_trials, require_trials
+from .tracking import consistent_sides
+from .video import VideoInfo, probe
+
+
+@dataclass(frozen=True)
+class Analysis:
+    clip: VideoInfo
+    track: PoseTrack
+    timeline: StanceTimeline
+    trials: tuple[SwayMetrics, ...]
+    height_cm: float | None
+    notes: tuple[str, ...]
+
+
+def analyze(
+    path: str | Path,
+    *,
+    model: str = DEFAULT_MODEL,
+    height_cm: float | None = None,
+    max_fps: float | None = DEFAULT_MAX_FPS,
+    workers: int | None = None,
+    use_cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Analysis:
+    clip = probe(path)
+    raw = estimate_pose(clip.path, model, max_fps=max_fps, workers=workers, use_cache=use_cache, progress=progress)
+    track = consistent_sides(raw)
+    timeline = find_trials(track)
+    duration = float(track.t[-1] - track.t[0]) if len(track) > 1 else 0.0
+    trials = require_trials(timeline, duration)
+    notes = []
+    if track.truncated:
+        notes.append(
+            f"the clip is damaged: only the first {track.t[-1]:.1f} s of about {clip.duration_s:.1f} s "
+            "could be decoded and analysed"
+        )
+    if not track.timestamps_from_container:
+        notes.append("the container has no usable timestamps; times assume its nominal frame rate")
+    if max_fps and clip.fps_nominal > max_fps * 1.05:
+        notes.append(
+            f"analysed at {track.fps:.1f} of the clip's {clip.fps_nominal:.1f} frames per second "
+            "(sway lies below 5 Hz; see README)"
+        )
+    measured = []
+    for trial in trials:
+        try:
+            measured.append(measure(track, trial, height_cm))
+        except ValueError as exc:  # e.g. the stance foot hidden for the whole hold
+            notes.append(f"the {trial.stance_leg}-leg trial at {trial.lift_off_s:.1f} s could not be measured: {exc}")
+    if not measured:
+        raise StanceError(
+            "single-leg stance was found but the landmarks were too unreliable to measure sway",
+            "Film in good light with the whole body and both feet in the picture",
+        )
+    return Analysis(clip, track, timeline, tuple(measured), height_cm, tuple(notes))
