@@ -20,6 +20,8 @@ MAX_BYTES = 300_000
 
 # tests/test_video.py restates these to rebuild the expected frames and times.
 ROTATED = "rotated_90_pose_1.mp4"
+# The same turn over the whole 4 s clip: long enough to hold a full single-leg trial, for the pipeline test.
+PHONE = "phone_portrait_pose_1.mp4"
 CROP_WIDTH = 384  # centred crop of the 576x576 source, so that a wrong rotation changes the frame shape
 VFR = "vfr_gap_pose_1.mp4"
 DROPPED = (20, 34)  # source frames removed from the VFR clip: a 0.5 s hole in the timestamps
@@ -48,13 +50,13 @@ def x264(quality: int) -> list[str]:
     return ["-an", *codec, "-flags:v", "+bitexact"]
 
 
-def make_rotated(exe: str, tmp: Path) -> Path:
+def make_rotated(exe: str, tmp: Path, name: str, seconds: float) -> Path:
     """A phone-style portrait clip: landscape pixels and a display matrix saying 'turn 90° clockwise'."""
-    stored = tmp / "stored.mp4"
+    stored = tmp / f"stored_{name}"
     # transpose=2 turns the upright picture 90 degrees anticlockwise, which is how a phone sensor held
     # upright stores it; the flag added below tells players to turn it back.
-    ffmpeg(exe, "-i", SOURCE, "-t", "2", "-vf", f"crop={CROP_WIDTH}:576,transpose=2", *x264(26), stored)
-    out = OUT / ROTATED
+    ffmpeg(exe, "-i", SOURCE, "-t", str(seconds), "-vf", f"crop={CROP_WIDTH}:576,transpose=2", *x264(26), stored)
+    out = OUT / name
     # -display_rotation is counter-clockwise; -90 is the matrix an iPhone writes for portrait video (the
     # old `rotate=90` tag). Stream copy: only the container's flag changes, not the pixels.
     ffmpeg(exe, "-display_rotation", "-90", "-i", stored, "-c", "copy", "-movflags", "+faststart", out)
@@ -98,7 +100,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         vfr = make_vfr(exe)
-        made = [make_rotated(exe, Path(tmp)), vfr, *make_vfr_remuxes(exe, vfr), make_avi(exe)]
+        made = [make_rotated(exe, Path(tmp), ROTATED, 2), make_rotated(exe, Path(tmp), PHONE, 4), vfr, *make_vfr_remuxes(exe, vfr), make_avi(exe)]
     for path in made:
         size = path.stat().st_size
         if size > MAX_BYTES:

@@ -100,9 +100,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 @pytest.mark.parametrize("opener", [probe, VideoReader], ids=["probe", "VideoReader"])
-def test_bad_input_raises_one_line_video_error(
-    tmp_path: Path, case: str, opener: Callable[[Path], object]
-) -> None:
+def test_bad_input_raises_one_line_video_error(tmp_path: Path, case: str, opener: Callable[[Path], object]) -> None:
     make, expected = BAD_INPUTS[case]
     path = make(tmp_path)
     with pytest.raises(VideoError) as caught:
