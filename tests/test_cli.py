@@ -1,0 +1,203 @@
+"""The command line as a user meets it: one readable line and a non-zero exit for every bad input,
+nothing written on failure, and a summary plus JSON and CSV files on success.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from .conftest import SAMPLES, run_cli
+
+POSE_1 = SAMPLES / "sls_tfjs_pose_1_SYNTHETIC.mp4"
+SQUATS = SAMPLES / "neg_tfjs_woman_band_squats.mp4"
+POSE2SIM = SAMPLES / "sls_pose2sim_balancing_cam01.mp4"
+STILL = SAMPLES / "pos_tfexamples_image3_tree_pose_pixabay.jpeg"
+PHONE = Path(__file__).parent / "data" / "phone_portrait_pose_1.mp4"
+
+
+def assert_one_line_error(proc, exit_code: int, *phrases: str) -> None:
+    assert proc.returncode == exit_code, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("balance: ")
+    assert "Traceback" not in proc.stderr
+    for phrase in phrases:
+        assert phrase in lines[0]
+    assert proc.stdout == ""
+
+
+def rewrite(src: Path, dst: Path, transform) -> Path:
+    """Re-encode src frame by frame through transform(image) -> image (mp4v), same rate."""
+    cap = cv2.VideoCapture(str(src))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    writer = None
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        out = transform(frame)
+        if writer is None:
+            h, w = out.shape[:2]
+            writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+        writer.write(out)
+    cap.release()
+    assert writer is not None
+    writer.release()
+    return dst
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    proc = run_cli("analyze", tmp_path / "nope.mp4", "--out", tmp_path / "out")
+    assert_one_line_error(proc, 3, "not found", "Check the path")
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    proc = run_cli("analyze", empty, "--out", tmp_path / "out")
+    assert_one_line_error(proc, 3, "empty")
+    assert not (tmp_path / "out").exists()
+
+
+def test_not_a_video(tmp_path: Path) -> None:
+    text = tmp_path / "notes.mp4"
+    text.write_text("these are my notes, not a video\n" * 20)
+    proc = run_cli("analyze", text, "--out", tmp_path / "out")
+    assert_one_line_error(proc, 3, "not a video")
+
+
+def test_still_image(tmp_path: Path) -> None:
+    proc = run_cli("analyze", STILL, "--out", tmp_path / "out")
+    assert_one_line_error(proc, 3, "still image", "Record a video")
+    assert not (tmp_path / "out").exists()
+
+
+def test_truncated_clip_is_refused_when_its_index_is_lost(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.mp4"
+    data = POSE_1.read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.4)])
+    proc = run_cli("analyze", cut, "--out", tmp_path / "out")
+    assert_one_line_error(proc, 3, "damaged or incomplete")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_truncated_clip_that_still_decodes_is_analysed_as_far_as_it_goes(tmp_path: Path) -> None:
+    """A clip whose index comes first decodes up to the cut: the part that decodes is analysed and
+    the report says the clip was damaged and how much of it was used."""
+    data = PHONE.read_bytes()
+    assert 0 <= data.find(b"moov") < data.find(b"mdat"), "fixture should be written with +faststart"
+    cut = tmp_path / "cut.mp4"
+    # 96 % of the bytes decode to about 3.5 s of the 4 s: enough for a trial.
+    cut.write_bytes(data[: int(len(data) * 0.96)])
+    proc = run_cli("analyze", cut, "--out", tmp_path / "out", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["clip"]["truncated"] is True
+    assert any("damaged" in n for n in doc["notes"])
+
+
+@pytest.mark.slow
+def test_no_person_in_view(tmp_path: Path) -> None:
+    """An empty room: the sample clip with the person painted out by a flat background colour."""
+    rng = np.random.default_rng(0)
+
+    def empty_room(frame: np.ndarray) -> np.ndarray:
+        room = np.full_like(frame, (180, 175, 170))
+        return np.clip(room + rng.normal(0, 3, frame.shape), 0, 255).astype(np.uint8)
+
+    clip = rewrite(POSE_1, tmp_path / "empty_room.mp4", empty_room)
+    proc = run_cli("analyze", clip, "--out", tmp_path / "out")
+    assert_one_line_error(proc, 4, "no person", "whole body")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_feet_out_of_frame(tmp_path: Path) -> None:
+    """The same one-leg clip cropped above the knees: the body is there, the feet are not."""
+    clip = rewrite(POSE_1, tmp_path / "no_feet.mp4", lambda f: np.ascontiguousarray(f[: int(f.shape[0] * 0.62)]))
+    proc = run_cli("analyze", clip, "--out", tmp_path / "out")
+    assert_one_line_error(proc, 4, "feet", "out of frame")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_both_feet_down_the_whole_clip(tmp_path: Path) -> None:
+    proc = run_cli("analyze", SQUATS, "--out", tmp_path / "out")
+    assert_one_line_error(proc, 5, "no single-leg stance found", "both feet stay on the floor")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_clip_shorter_than_the_minimum_trial_names_the_phase(tmp_path: Path) -> None:
+    proc = run_cli("analyze", POSE2SIM, "--out", tmp_path / "out")
+    assert_one_line_error(proc, 5, "shorter than the 3 s minimum", "standing on the left leg")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_model(tmp_path: Path) -> None:
+    proc = run_cli("analyze", POSE_1, "--model", tmp_path / "missing.task", "--out", tmp_path / "out")
+    assert_one_line_error(proc, 6, "no pose model")
+
+
+def test_implausible_height_is_refused_by_the_parser(tmp_path: Path) -> None:
+    proc = run_cli("analyze", POSE_1, "--height-cm", "17", "--out", tmp_path / "out")
+    assert proc.returncode == 2
+    assert "plausible standing height" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_rotated_phone_clip_is_analysed_upright(tmp_path: Path) -> None:
+    proc = run_cli("analyze", PHONE, "--out", tmp_path / "out", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["clip"]["rotation_deg"] == 90
+    assert (doc["clip"]["width"], doc["clip"]["height"]) == (384, 576)
+    assert [t["stance_leg"] for t in doc["trials"]] == ["left"]
+
+
+@pytest.mark.slow
+def test_success_prints_summary_and_writes_json_and_csv(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = run_cli("analyze", POSE_1, "--out", out, "--height-cm", "165")
+    assert proc.returncode == 0, proc.stderr
+    assert "standing on the left leg" in proc.stdout
+    assert "cm/s" in proc.stdout and "deg" in proc.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["analysis.json", "frames.csv"]
+    doc = json.loads((out / "analysis.json").read_text())
+    assert doc["schema_version"] == "1.0"
+    assert len(doc["clip"]["sha256"]) == 64
+    (trial,) = doc["trials"]
+    assert trial["stance_leg"] == "left"
+    assert trial["touch_down_s"] is None and trial["ended_by"] == "clip_end"
+    assert trial["hold_s"] == pytest.approx(4.0, abs=0.1)
+    com = trial["metrics"]["observed"]["centre_of_mass"]
+    assert com["units"]["mean_velocity"] == "cm/s"
+    assert com["mean_velocity"] > 0
+    with open(out / "frames.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == doc["clip"]["frames_analysed"] == 120
+    assert {r["stance_state"] for r in rows} == {"left"}
+    assert float(rows[0]["left_ankle_y_px"]) > float(rows[0]["right_ankle_y_px"])
+
+
+@pytest.mark.slow
+def test_failed_run_leaves_previous_results_untouched(tmp_path: Path) -> None:
+    """Re-running into a results folder with a bad clip must not clobber or half-write it."""
+    out = tmp_path / "out"
+    assert run_cli("analyze", POSE_1, "--out", out).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bad = tmp_path / "bad.mp4"
+    shutil.copy(STILL, bad)
+    proc = run_cli("analyze", bad, "--out", out)
+    assert proc.returncode == 3
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
