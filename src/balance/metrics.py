@@ -175,7 +175,7 @@ def measure(track: PoseTrack, trial: Trial, height_cm: float | None = None) -> S
         depth.append(trace_metrics(name, both, fs, (axis, "depth_estimate"), scale.unit))
 
     # The stance foot itself: its centre's motion in the picture about its own mean, horizontal and vertical.
-    foot = np.nanmean(xy[:, list(lm.FOOT[stance])], axis=1) / scale.image_per_unit
+    foot = xy[:, list(lm.FOOT[stance])].mean(axis=1) / scale.image_per_unit
     _, foot_f, _ = clean(t, foot, valid, fs)
     series["stance_foot"] = foot_f
     observed.append(trace_metrics("stance_foot", foot_f, fs, (axis, "vertical"), scale.unit))

@@ -184,7 +184,7 @@ def _foot_speeds(track: PoseTrack, low: dict[str, np.ndarray], scale: np.ndarray
     """Speed of each foot's lowest point, leg lengths per second, median-smoothed over 5 frames."""
     speeds = {}
     for side in lm.SIDES:
-        x = np.nanmean(track.image_xy[:, list(lm.FOOT[side]), 0], axis=1)
+        x = track.image_xy[:, list(lm.FOOT[side]), 0].mean(axis=1)
         v = np.linalg.norm(np.gradient(np.column_stack([x, low[side]]), track.t, axis=0), axis=1) / scale
         speeds[side] = median_filter(np.nan_to_num(v, nan=np.inf), size=5)
     return speeds
