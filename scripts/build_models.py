@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -31,6 +32,11 @@ LANDMARK_NORM = (0.0, 255.0)
 # A fixed timestamp keeps the zip bytes, and so the SHA-256, identical across builds.
 ZIP_DATE = (2023, 2, 3, 0, 0, 0)
 ZIP_ALIGN = 64
+VARIANTS = ("lite", "full", "heavy")  # legacy Pose model_complexity 0, 1, 2
+VERIFY_PHOTOS = tuple(
+    ROOT / "sample_videos" / name
+    for name in ("pos_tfexamples_image3_tree_pose_pixabay.jpeg", "neg_tfexamples_image2_standing_man_pixabay.jpeg")
+)
 
 
 def with_metadata(model: bytes, norm: tuple[float, float], name: str) -> bytes:
@@ -72,7 +78,36 @@ def inner(wheel_site: Path, npm_dir: Path, out: Path, variants: list[str]) -> No
         raw = (npm_dir / f"pose_landmark_{variant}.tflite").read_bytes()
         bundle = out / f"pose_landmarker_{variant}.task"
         write_bundle(bundle, detector, with_metadata(raw, LANDMARK_NORM, f"pose_landmarks_{variant}"))
+        # The legacy graph looks for its landmark model beside its own files (it would download lite/heavy).
+        shutil.copy(npm_dir / f"pose_landmark_{variant}.tflite", wheel_site / "mediapipe/modules/pose_landmark")
         print(f"{bundle.name}  sha256 {hashlib.sha256(bundle.read_bytes()).hexdigest()}")
+        for photo in VERIFY_PHOTOS:
+            print(f"  {photo.name}: {verify(bundle, variant, photo)}")
+
+
+def verify(bundle: Path, variant: str, photo: Path) -> str:
+    """Compare the bundle (Tasks API) with mediapipe 0.10.21's legacy Pose graph on a real photo."""
+    import cv2
+    import mediapipe as mp
+    import numpy as np
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    rgb = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
+    h, w = rgb.shape[:2]
+    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=VARIANTS.index(variant)) as pose:
+        legacy = pose.process(rgb)
+    options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(bundle)))
+    with vision.PoseLandmarker.create_from_options(options) as landmarker:
+        task = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+    if not task.pose_landmarks or legacy.pose_landmarks is None:
+        raise SystemExit(f"verification failed: no pose found in {photo.name}")
+
+    def arr(points, scale) -> np.ndarray:  # type: ignore[no-untyped-def]
+        return np.array([[getattr(p, a) * s for a, s in zip("xyz", scale, strict=False)] for p in points])
+
+    img = np.abs(arr(task.pose_landmarks[0], (w, h)) - arr(legacy.pose_landmarks.landmark, (w, h))).max()
+    world = np.abs(arr(task.pose_world_landmarks[0], (1, 1, 1)) - arr(legacy.pose_world_landmarks.landmark, (1, 1, 1)))
+    return f"world landmarks max |diff| {1000 * world.max():.2f} mm, image landmarks max |diff| {img:.2f} px"
 
 
 def outer(variants: list[str], out: Path) -> None:

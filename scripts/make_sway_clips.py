@@ -1,7 +1,5 @@
 """Generate validation clips with a known injected single-leg-stance sway from one tree-pose photo.
-
-The person is cut out with the PoseLandmarker segmentation mask and rotated about the stance ankle
-(an inverted pendulum) over an inpainted clean plate; every clip gets a `<name>.truth.json`.
+The person is cut out and turned about the stance ankle over a clean plate; each clip gets a truth JSON.
 
     python scripts/make_sway_clips.py                              # all clips into sample_videos/synthetic/
     python scripts/make_sway_clips.py --only sway_left_clean --seconds 5 --out /tmp/sway
@@ -88,13 +86,13 @@ class Variant:
     crf: int  # libx264 constant rate factor: higher = stronger compression
 
 
-# CRF 20 keeps a 30 s clean clip under ~3 MB with no visible loss; 29 is a strong phone-like compression.
+# CRF 21 keeps a 30 s clean clip under ~3 MB with no visible loss; 29 is a strong phone-like compression.
 VARIANTS = (
-    Variant("sway_left_clean", "left-leg stance, base sway, no added noise", False, 1.0, 0.0, 20),
-    Variant("sway_right_clean", "sway_left_clean mirrored: right-leg stance", True, 1.0, 0.0, 20),
+    Variant("sway_left_clean", "left-leg stance, base sway, no added noise", False, 1.0, 0.0, 21),
+    Variant("sway_right_clean", "sway_left_clean mirrored: right-leg stance", True, 1.0, 0.0, 21),
     Variant("sway_left_noisy", "sway_left_clean + camera noise + strong compression", False, 1.0, 4.0, 29),
     Variant("still_noise_floor", "no motion (theta = 0), camera noise + compression", False, 0.0, 4.0, 29),
-    Variant("sway_left_large", "left-leg stance, base sway x 2, no added noise", False, 2.0, 0.0, 20),
+    Variant("sway_left_large", "left-leg stance, base sway x 2, no added noise", False, 2.0, 0.0, 21),
 )
 
 
@@ -197,9 +195,8 @@ def build_layers(photo: np.ndarray) -> Layers:
     pts, _, mask = detect_image(photo, masks=True)
     assert mask is not None
     solid = fill_holes(mask > 0.5)
-    # Keep the soft values at the rim (hair), but the filled interior is fully opaque.
-    alpha = np.where(solid, np.maximum(mask, 0.999), mask)
-    alpha = np.where(fill_holes(alpha > 0.05), alpha, 0.0).astype(np.float32)
+    # Opaque inside the silhouette; keep the model's soft values at the rim (hair), drop its faint haze.
+    alpha = np.where(solid, 1.0, np.where(mask > 0.05, mask, 0.0)).astype(np.float32)
     alpha = cv2.dilate(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * MASK_GROW_PX + 1,) * 2))
     alpha = np.clip(cv2.GaussianBlur(alpha, (0, 0), MASK_FEATHER_SIGMA_PX), 0.0, 1.0)
     alpha[solid] = 1.0
@@ -213,7 +210,8 @@ def build_layers(photo: np.ndarray) -> Layers:
         person_premult=person * alpha[..., None],
         alpha=alpha,
         plate=plate.astype(np.float32),
-        pivot_px=(float(pts[STANCE_ANKLE, 0]), float(pts[STANCE_ANKLE, 1])),
+        # Rounded as the truth file stores it, so the stored pivot is the one the frames were turned about.
+        pivot_px=(round(float(pts[STANCE_ANKLE, 0]), 4), round(float(pts[STANCE_ANKLE, 1]), 4)),
     )
 
 
@@ -356,7 +354,7 @@ def make_variant(v: Variant, layers: Layers, model: dict, n_frames: int, out: Pa
         "stance_ankle_landmark": MIRRORED_STANCE_ANKLE if v.mirror else STANCE_ANKLE,
         "pixel_convention": "x to the right, y down, in pixels of this frame; 0 is the frame's left/top edge "
         "(MediaPipe normalised coordinates times width/height)",
-        "pivot_px": [round(pivot[0], 4), round(pivot[1], 4)],
+        "pivot_px": [round(pivot[0], 6), round(pivot[1], 6)],
         "angle_convention": "theta_deg > 0: the body's top moves to the image right (clockwise on screen). "
         "A point at q when theta = 0 is at p + R(theta) (q - p), p = pivot_px, "
         "R = [[cos, -sin], [sin, cos]] in these (x right, y down) axes; the whole person layer, "

@@ -123,7 +123,8 @@ def test_resample_uses_the_real_timestamps(jittered_t: np.ndarray) -> None:
     x = np.sin(2 * np.pi * t)
     grid, out = resample(t, x, FS)
     # Linear interpolation of a 1 Hz sine over intervals up to 1.6 frames long is within
-    # (2 pi)^2 (1.6 / 30)^2 / 8 ~ 0.014 of it (away from the dropped stretch, where a straight line across 0.27 s is all there is).
+    # (2 pi)^2 (1.6 / 30)^2 / 8 ~ 0.014 of it (away from the dropped stretch, where a straight line
+    # across 0.27 s is all there is).
     framed = (grid < t[39]) | (grid > t[40])
     assert np.max(np.abs(out - np.sin(2 * np.pi * grid))[framed]) < 0.015
     # Reading the samples as if they were uniform (the mistake resample exists to avoid) is far worse.

@@ -175,7 +175,7 @@ def find_trials(track: PoseTrack) -> StanceTimeline:
         state[i] = current
     # A touch-down is dated from when the foot first came to rest, not from when the rule was sure.
     state = _backdate_contacts(state, gap, speed, t)
-    state = _bridge_dropouts(state, t)
+    state = _bridge_dropouts(state, t, jump)
     trials, short = _cut(state, gap, t)
     return StanceTimeline(tuple(trials), tuple(short), state, gap, feet_in_frame)
 
@@ -202,11 +202,12 @@ def _backdate_contacts(state: np.ndarray, gap: np.ndarray, speed: np.ndarray, t:
     return out
 
 
-def _bridge_dropouts(state: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _bridge_dropouts(state: np.ndarray, t: np.ndarray, jump: np.ndarray) -> np.ndarray:
+    """Fill short unknown stretches inside one stance, but never across a jump to another person."""
     out = state.copy()
     runs = _runs(state)
     for k, (a, b, value) in enumerate(runs):
-        if value != "unknown" or k == 0 or k == len(runs) - 1:
+        if value != "unknown" or k == 0 or k == len(runs) - 1 or jump[a:b].any():
             continue
         before, after = runs[k - 1][2], runs[k + 1][2]
         if before == after and before in lm.SIDES and t[b] - t[a - 1] <= MAX_DROPOUT_S:

@@ -186,7 +186,7 @@ class TraceMetrics:
     rms_resultant: float
     range: tuple[float, ...]
     ellipse_area_95: float | None
-    mean_frequency_hz: float
+    mean_frequency_hz: float | None  # None when the trace does not move (no spectrum to weigh)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain floats and lists, with a `units` entry naming the unit of each metric."""
@@ -218,6 +218,11 @@ class TraceMetrics:
         }
 
 
+def _moves(a: FloatArray) -> bool:
+    """False for a trace that is constant to rounding (a perfectly still point has no mean frequency)."""
+    return bool(np.ptp(a, axis=0).max() > 1e-9 * max(1.0, float(np.abs(a).max())))
+
+
 def trace_metrics(name: str, xy: np.ndarray, fs: float, axes: tuple[str, ...], unit: str) -> TraceMetrics:
     """Every metric of one trace; `axes` names its columns in order, e.g. ("ml", "ap")."""
     _check_fs(fs)
@@ -238,5 +243,5 @@ def trace_metrics(name: str, xy: np.ndarray, fs: float, axes: tuple[str, ...], u
         rms_resultant=resultant_rms(a),
         range=axis_range(a),
         ellipse_area_95=prediction_ellipse_area(a) if k == 2 else None,
-        mean_frequency_hz=mean_power_frequency(a, fs),
+        mean_frequency_hz=mean_power_frequency(a, fs) if _moves(a) else None,
     )
