@@ -44,24 +44,35 @@ def shoulder_centre(p: np.ndarray) -> np.ndarray:
     return _mid(p, lm.SHOULDER["left"], lm.SHOULDER["right"])
 
 
-def centre_of_mass(p: np.ndarray) -> np.ndarray:
-    """Whole-body centre of mass, (N, D), as the mass-weighted mean of 14 segment centres."""
+def segments(p: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
+    """(name, mass fraction, centre (N, D)) of the 14 segments; names carry the side, e.g. "left_shank"."""
     parts = [
-        (HEAD_NECK, _mid(p, 7, 8)),
-        (TRUNK, 0.5 * (shoulder_centre(p) + hip_centre(p))),
+        ("head_neck", HEAD_NECK, _mid(p, 7, 8)),
+        ("trunk", TRUNK, 0.5 * (shoulder_centre(p) + hip_centre(p))),
     ]
     for side in lm.SIDES:
         hand = (p[:, lm.WRIST[side]] + p[:, lm.INDEX[f"{side}_index"]] + p[:, lm.INDEX[f"{side}_pinky"]]) / 3
         parts += [
-            (UPPER_ARM[0], _along(p, lm.SHOULDER[side], lm.ELBOW[side], UPPER_ARM[1])),
-            (FOREARM[0], _along(p, lm.ELBOW[side], lm.WRIST[side], FOREARM[1])),
-            (HAND, hand),
-            (THIGH[0], _along(p, lm.HIP[side], lm.KNEE[side], THIGH[1])),
-            (SHANK[0], _along(p, lm.KNEE[side], lm.ANKLE[side], SHANK[1])),
-            (FOOT, _mid(p, lm.HEEL[side], lm.FOOT_INDEX[side])),
+            (f"{side}_upper_arm", UPPER_ARM[0], _along(p, lm.SHOULDER[side], lm.ELBOW[side], UPPER_ARM[1])),
+            (f"{side}_forearm", FOREARM[0], _along(p, lm.ELBOW[side], lm.WRIST[side], FOREARM[1])),
+            (f"{side}_hand", HAND, hand),
+            (f"{side}_thigh", THIGH[0], _along(p, lm.HIP[side], lm.KNEE[side], THIGH[1])),
+            (f"{side}_shank", SHANK[0], _along(p, lm.KNEE[side], lm.ANKLE[side], SHANK[1])),
+            (f"{side}_foot", FOOT, _mid(p, lm.HEEL[side], lm.FOOT_INDEX[side])),
         ]
+    return parts
+
+
+def centre_of_mass(p: np.ndarray, exclude: tuple[str, ...] = ()) -> np.ndarray:
+    """Centre of mass, (N, D), of the whole body, or of what remains without the `exclude` segments."""
+    parts = [(m, c) for name, m, c in segments(p) if name not in exclude]
     total = sum(m for m, _ in parts)
     return sum(m * c for m, c in parts) / total
+
+
+def mass_of(exclude: tuple[str, ...] = ()) -> float:
+    """Mass fraction of the body without the `exclude` segments."""
+    return float(sum(m for name, m, _ in segments(np.zeros((1, lm.N_LANDMARKS, 2))) if name not in exclude))
 
 
 def leg_length(p: np.ndarray, side: str) -> np.ndarray:

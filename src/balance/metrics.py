@@ -134,24 +134,37 @@ def analysis_window(track: PoseTrack, trial: Trial) -> slice:
     return slice(i0, i1)
 
 
+@dataclass(frozen=True)
+class Window:
+    """The analysed frames of one trial: raw landmarks, which frames are usable, and the metrics' rate."""
+
+    t: np.ndarray
+    xy: np.ndarray
+    world: np.ndarray
+    valid: np.ndarray
+    fs: float
+    stance: str
+
+
+def trial_window(track: PoseTrack, trial: Trial) -> Window:
+    sl = analysis_window(track, trial)
+    xy, vis = track.image_xy[sl], track.visibility[sl]
+    # Arms and the far leg are often hidden (side views, hands behind the back); MediaPipe still places
+    # them well enough for a 5 %-of-mass share, so validity rests on the trunk and the stance foot.
+    core = [lm.SHOULDER["left"], lm.SHOULDER["right"], lm.HIP["left"], lm.HIP["right"], *lm.FOOT[trial.stance_leg]]
+    valid = np.all(vis[:, core] >= MIN_VISIBILITY, axis=1) & np.isfinite(xy[:, 0, 0])
+    fs = min(MAX_FS, round(track.fps, 3)) if track.fps else MAX_FS
+    return Window(track.t[sl], xy, track.world[sl], valid, fs, trial.stance_leg)
+
+
 def measure(track: PoseTrack, trial: Trial, height_cm: float | None = None) -> SwayMetrics:
     """Sway metrics of one trial (the track should already have consistent sides)."""
-    sl = analysis_window(track, trial)
-    t = track.t[sl]
-    xy = track.image_xy[sl]
-    world = track.world[sl]
-    vis = track.visibility[sl]
-    stance = trial.stance_leg
+    w = trial_window(track, trial)
+    t, xy, world, valid, fs, stance = w.t, w.xy, w.world, w.valid, w.fs, w.stance
     scale = body_scale(track, trial, height_cm)
     view, ratio = camera_view(xy)
     axis = HORIZONTAL_AXIS[view]
-    fs = min(MAX_FS, round(track.fps, 3)) if track.fps else MAX_FS
-
     ankle = lm.ANKLE[stance]
-    # Arms and the far leg are often hidden (side views, hands behind the back); MediaPipe still places
-    # them well enough for a 5 %-of-mass share, so validity rests on the trunk and the stance foot.
-    core = [lm.SHOULDER["left"], lm.SHOULDER["right"], lm.HIP["left"], lm.HIP["right"], *lm.FOOT[stance]]
-    valid = np.all(vis[:, core] >= MIN_VISIBILITY, axis=1) & np.isfinite(xy[:, 0, 0])
 
     points = {
         "centre_of_mass": (centre_of_mass(xy), centre_of_mass(world)),

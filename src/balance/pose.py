@@ -6,12 +6,15 @@ Long clips are split into time chunks run in parallel processes; results are cac
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-import multiprocessing as mp
 import os
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, wait
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -128,14 +131,6 @@ class _Chunk:
     max_fps: float | None
 
 
-_progress: Any = None
-
-
-def _init_worker(counter: Any) -> None:
-    global _progress
-    _progress = counter
-
-
 def _quiet_mediapipe() -> None:
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -186,9 +181,6 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
                 world.append([(np.nan, np.nan, np.nan)] * N_LANDMARKS)
             if tick is not None:
                 tick()
-            elif _progress is not None:
-                with _progress.get_lock():
-                    _progress.value += 1
         decoded, truncated, from_container = (
             reader.frames_decoded,
             reader.truncated,
@@ -278,16 +270,68 @@ def _run_parallel(
         _Chunk(str(info.path), model_path, max(0.0, lo - WARMUP_S) if i else 0.0, lo if i else 0.0, hi, max_fps)
         for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
     ]
-    ctx = mp.get_context("spawn")
-    counter = ctx.Value("i", 0)
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(counter,)) as pool:
-        futures = [pool.submit(_run_chunk, c) for c in chunks]
-        pending = set(futures)
-        while pending:
-            _, pending = wait(pending, timeout=0.25)
-            if progress is not None:
-                progress(counter.value, expected)
-        return [f.result() for f in futures]
+    return _run_workers(chunks, expected, progress)
+
+
+def _run_workers(
+    chunks: list[_Chunk], expected: int, progress: Callable[[int, int], None] | None
+) -> list[dict[str, np.ndarray]]:
+    """Run each chunk in its own `python -m balance.pose` process and collect the results.
+
+    Plain subprocesses rather than multiprocessing: spawn-based pools re-import the caller's main
+    module, which breaks any script without an `if __name__ == "__main__"` guard.
+    """
+    counts = [0] * len(chunks)
+    with tempfile.TemporaryDirectory(prefix="balance-pose-") as tmp:
+        outs = [Path(tmp) / f"chunk{i}.npz" for i in range(len(chunks))]
+        debug = bool(os.environ.get("BALANCE_DEBUG"))
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "balance.pose", json.dumps(asdict(c)), str(out)],
+                stdout=subprocess.PIPE,
+                stderr=None if debug else subprocess.DEVNULL,
+                text=True,
+            )
+            for c, out in zip(chunks, outs, strict=True)
+        ]
+
+        def follow(i: int) -> None:
+            stream = procs[i].stdout
+            assert stream is not None
+            for _ in stream:  # one line per analysed frame
+                counts[i] += 1
+
+        readers = [threading.Thread(target=follow, args=(i,), daemon=True) for i in range(len(procs))]
+        for r in readers:
+            r.start()
+        try:
+            while any(r.is_alive() for r in readers):
+                for r in readers:
+                    r.join(timeout=0.25)
+                if progress is not None:
+                    progress(sum(counts), expected)
+            codes = [p.wait() for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+        if any(codes):
+            raise RuntimeError(f"pose worker failed (exit codes {codes}); rerun with BALANCE_DEBUG=1 to see why")
+        parts = []
+        for out in outs:
+            with np.load(out) as data:
+                parts.append({k: data[k] for k in data.files})
+        return parts
+
+
+def _worker_main(spec: str, out: str) -> None:
+    chunk = _Chunk(**json.loads(spec))
+
+    def tick() -> None:
+        print(flush=True)
+
+    part = _run_chunk(chunk, tick)
+    np.savez(out, **part)  # type: ignore[arg-type]
 
 
 def _assemble(parts: list[dict[str, np.ndarray]], info: VideoInfo, model: str, model_sha: str) -> PoseTrack:
@@ -310,3 +354,7 @@ def _assemble(parts: list[dict[str, np.ndarray]], info: VideoInfo, model: str, m
         truncated=bool(parts[-1]["status"][1]),
         timestamps_from_container=all(bool(p["status"][2]) for p in parts),
     )
+
+
+if __name__ == "__main__":
+    _worker_main(sys.argv[1], sys.argv[2])
