@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .assess import Assessment, assess
 from .errors import StanceError
+from .flags import Flag, asymmetry_flags
 from .metrics import SwayMetrics, measure
 from .pose import DEFAULT_MAX_FPS, DEFAULT_MODEL, PoseTrack, estimate_pose
 from .stance import StanceTimeline, find_trials, require_trials
@@ -23,6 +25,8 @@ class Analysis:
     track: PoseTrack
     timeline: StanceTimeline
     trials: tuple[SwayMetrics, ...]
+    assessments: tuple[Assessment, ...]  # one per trial, same order
+    session_flags: tuple[Flag, ...]  # across trials: left/right asymmetry
     height_cm: float | None
     notes: tuple[str, ...]
 
@@ -67,4 +71,6 @@ def analyze(
             "single-leg stance was found but the landmarks were too unreliable to measure sway",
             "Film in good light with the whole body and both feet in the picture",
         )
-    return Analysis(clip, track, timeline, tuple(measured), height_cm, tuple(notes))
+    assessments = tuple(assess(track, m) for m in measured)
+    session = asymmetry_flags([(m, a.score.value) for m, a in zip(measured, assessments, strict=True)])
+    return Analysis(clip, track, timeline, tuple(measured), assessments, session, height_cm, tuple(notes))

@@ -67,7 +67,7 @@ def centre_of_mass(p: np.ndarray, exclude: tuple[str, ...] = ()) -> np.ndarray:
     """Centre of mass, (N, D), of the whole body, or of what remains without the `exclude` segments."""
     parts = [(m, c) for name, m, c in segments(p) if name not in exclude]
     total = sum(m for m, _ in parts)
-    return sum(m * c for m, c in parts) / total
+    return np.sum([m * c for m, c in parts], axis=0) / total
 
 
 def mass_of(exclude: tuple[str, ...] = ()) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import __version__
 from .analysis import Analysis
+from .assess import Assessment
 from .body import centre_of_mass
 from .errors import StoreError
 from .landmarks import NAMES
@@ -87,9 +88,11 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
                 "starts_with_clip": m.trial.starts_with_clip,
                 "ended_by": _trial_end(analysis, m),
                 "metrics": m.to_dict(),
+                **a.to_dict(),
             }
-            for m in analysis.trials
+            for m, a in zip(analysis.trials, analysis.assessments, strict=True)
         ],
+        "session_flags": [f.to_dict() for f in analysis.session_flags],
         "short_phases": [
             {
                 "stance_leg": p.stance_leg,
@@ -170,7 +173,7 @@ def summary(analysis: Analysis) -> str:
         f"{clip.path.name}: {analysis.track.t[-1]:.1f} s, {clip.width}x{clip.height}, "
         f"{len(analysis.trials)} single-leg trial{'s' if len(analysis.trials) != 1 else ''}"
     ]
-    for k, m in enumerate(analysis.trials, 1):
+    for k, (m, a) in enumerate(zip(analysis.trials, analysis.assessments, strict=True), 1):
         tr = m.trial
         unit = UNIT_WORDS[m.scale.unit]
         down = f"touched down at {tr.touch_down_s:.2f} s" if tr.touch_down_s is not None else "no touch-down"
@@ -198,6 +201,7 @@ def summary(analysis: Analysis) -> str:
                 f"  {t.name.replace('_', ' '):16s} RMS {t.rms[0]:4.1f} deg, range {t.range[0]:4.1f} deg, "
                 f"mean angular velocity {t.mean_velocity:4.1f} deg/s"
             )
+        lines += _assessment_lines(a)
         if m.coverage < 0.9:
             lines.append(f"  note: landmarks visible in only {100 * m.coverage:.0f}% of the analysed frames")
     for p in analysis.timeline.short_phases:
@@ -205,5 +209,27 @@ def summary(analysis: Analysis) -> str:
             f"Also a {p.duration_s:.1f} s one-leg phase on the {p.stance_leg} leg at {p.start_s:.1f} s: "
             f"shorter than the {MIN_TRIAL_S:.0f} s minimum trial, not scored"
         )
+    lines += [f"Both legs: {f.text}" for f in analysis.session_flags]
     lines += [f"Note: {n}" for n in analysis.notes]
     return "\n".join(lines)
+
+
+def _assessment_lines(a: Assessment) -> list[str]:
+    d, tp, sc = a.decomposition, a.tripod, a.score
+    shares = ", ".join(f"{k} {100 * v:.0f} %" for k, v in d.shares.items())
+    bands = d.bands
+    lines = [
+        f"  Stability score {sc.value:.0f}/100 (changes under {sc.mdc:.0f} points are within measurement noise)",
+        f"  Where the wobble comes from: {d.sentence()} Shares: {shares}.",
+        f"  Sway rhythm: {100 * bands['drift']:.0f} % slow drift (<0.5 Hz), {100 * bands['corrective']:.0f} % "
+        f"corrective (0.5-2 Hz), {100 * bands['fast_wobble']:.0f} % fast wobble (>2 Hz)",
+        f"  Foot tripod (estimate from body geometry, not pressure): inner ball {100 * tp.split['inner_ball']:.0f} %,"
+        f" outer ball {100 * tp.split['outer_ball']:.0f} %, big toe {100 * tp.split['big_toe']:.0f} %; centre of "
+        f"mass {tp.mean_fore_aft:.2f} foot lengths from the heel, {tp.mean_medial:+.2f} towards the big toe "
+        f"(+-{tp.per_frame_sd:.2f} from landmark jitter)",
+    ]
+    if a.flags:
+        lines += [f"  ! {f.text}" for f in a.flags]
+    else:
+        lines.append("  No flags: steady, level and balanced.")
+    return lines
