@@ -124,7 +124,7 @@ def theta_series(model: dict, n_frames: int, gain: float) -> np.ndarray:
     theta = np.zeros(n_frames)
     for c in model["drift"] + model["corrections"]:
         theta += c["amp_deg"] * np.sin(2.0 * math.pi * c["freq_hz"] * t + c["phase_rad"])
-    return gain * theta
+    return gain * theta + 0.0  # + 0.0: gain 0 gives 0.0, not -0.0, in the truth file
 
 
 @contextmanager
