@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from balance import landmarks as lm
+from balance.body import centre_of_mass
 from balance.pose import PoseTrack
+from balance.stance import Trial
 from balance.tracking import MIRROR
 
 FPS = 30.0
@@ -270,3 +272,97 @@ def make_track(
 def between(t: np.ndarray, start_s: float, stop_s: float) -> np.ndarray:
     """(n,) bool: frames with start_s <= t < stop_s."""
     return (t >= start_s) & (t < stop_s)
+
+
+# --- moving parts of the figure, for the interpretation tests (decompose, tripod, flags) ---------------
+
+# Everything above the hips: head, shoulders, arms and hands (BlazePose indices 0-22).
+UPPER_BODY = tuple(range(lm.HIP["left"]))
+
+
+def leg(side: str) -> tuple[int, ...]:
+    """A leg below its hip: knee, ankle, heel and toe."""
+    return (lm.KNEE[side], *lm.FOOT[side])
+
+
+def rotate(xy: np.ndarray, which: tuple[int, ...], pivot: np.ndarray, angle_rad: PerFrame) -> np.ndarray:
+    """A copy of xy with the landmarks `which` turned in the picture about pivot ((2,) or (n, 2)) by angle_rad.
+
+    Positive angles move a point above the pivot towards +x, the sign of body.tilt_deg (image y grows downwards).
+    """
+    n = len(xy)
+    a = _per_frame(angle_rad, n)[:, None]
+    centre = np.broadcast_to(np.asarray(pivot, dtype=np.float64), (n, 2))[:, None, :]
+    d = xy[:, which] - centre
+    out = xy.copy()
+    out[:, which, 0] = centre[..., 0] + d[..., 0] * np.cos(a) - d[..., 1] * np.sin(a)
+    out[:, which, 1] = centre[..., 1] + d[..., 0] * np.sin(a) + d[..., 1] * np.cos(a)
+    return out
+
+
+def place_hands(xy: np.ndarray, on_hips: PerFrame, figure: Figure = Figure()) -> np.ndarray:
+    """A copy of xy with both arms placed: on_hips 1 = hands resting on the hips (wrists 0.07 L from the hip
+    landmark), 0 = arms held out to the sides (wrists 0.35 L out from the hip), values between blend the two."""
+    L = figure.leg_px
+    w = _per_frame(on_hips, len(xy))[:, None]
+    out = xy.copy()
+    for side in lm.SIDES:
+        s = 1.0 if side == "left" else -1.0
+        hip, shoulder = xy[:, lm.HIP[side]], xy[:, lm.SHOULDER[side]]
+        wrist = hip + w * np.array([s * 0.05 * L, -0.05 * L]) + (1 - w) * np.array([s * 0.35 * L, -0.05 * L])
+        elbow = shoulder + w * np.array([s * 0.15 * L, 0.30 * L]) + (1 - w) * np.array([s * 0.25 * L, 0.25 * L])
+        out[:, lm.WRIST[side]] = wrist
+        out[:, lm.ELBOW[side]] = elbow
+        for part, (dx, dy) in (("pinky", (0.02, 0.05)), ("index", (0.0, 0.06)), ("thumb", (-0.01, 0.04))):
+            out[:, lm.INDEX[f"{side}_{part}"]] = wrist + np.array([s * dx * L, dy * L])
+    return out
+
+
+def track_from_xy(
+    t: np.ndarray, xy: np.ndarray, *, jitter_px: float = 0.0, seed: int = 0, figure: Figure = Figure()
+) -> PoseTrack:
+    """A PoseTrack from hand-placed image landmarks, with world landmarks and noise as make_track makes them."""
+    t = np.asarray(t, dtype=np.float64)
+    n = len(t)
+    xy = np.array(xy, dtype=np.float64)
+    if jitter_px:
+        xy += np.random.default_rng(seed).normal(0.0, jitter_px, xy.shape)
+    world = world_from_image(xy, figure)
+    return PoseTrack(
+        t=t,
+        frame_index=np.arange(n, dtype=np.int64),
+        image_xy=xy,
+        image_z=world[:, :, 2] * figure.px_per_m,
+        visibility=np.full((n, lm.N_LANDMARKS), 0.99),
+        presence=np.full((n, lm.N_LANDMARKS), 0.99),
+        world=world,
+        width=figure.width,
+        height=figure.height,
+        clip_sha256="0" * 64,
+        model_name="synthetic",
+        model_sha256="0" * 64,
+        frames_in_clip=n,
+        truncated=False,
+        timestamps_from_container=True,
+    )
+
+
+def hold_trial(
+    t: np.ndarray, stance: str = "left", lift_off_s: float = 1.0, touch_down_s: float | None = 13.0
+) -> Trial:
+    """The Trial find_trials would report for a hold between these times, built directly."""
+    start = int(np.searchsorted(t, lift_off_s))
+    stop = int(np.searchsorted(t, touch_down_s)) if touch_down_s is not None else len(t)
+    return Trial(stance, lift_off_s, touch_down_s, start == 0, start, stop, float(t[stop - 1]))
+
+
+def balanced_sway_px(stance: str = "left", lift: float = 0.5, figure: Figure = Figure()) -> float:
+    """The constant sway_px that puts the centre of mass of the figure, standing on `stance` with the other foot
+    `lift` leg lengths up, over the stance foot's axis (the mean x of its ankle, heel and toe), as a balanced
+    person's is. The plain figure's is 0.45 foot lengths to the free side, a pose nobody can hold."""
+    lifts = {f"lift_{lm.other(stance)}": lift}
+    sway = 0.0
+    for _ in range(8):  # fixed point: the knees bend as the hips move, so the mass follows the sway almost 1:1
+        xy = figure_xy(1, sway_px=sway, figure=figure, **lifts)  # type: ignore[arg-type]
+        sway += float(xy[0, list(lm.FOOT[stance]), 0].mean() - centre_of_mass(xy)[0, 0])
+    return sway

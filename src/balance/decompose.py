@@ -22,6 +22,9 @@ SEGMENTS = ("foot", "hip", "trunk")
 # regulation), 0.5-2 Hz corrective sway (cerebellar/vestibular), above 2 Hz fast "wobble"
 # (proprioceptive and muscular corrections, the band a stiff or weak foot shows in).
 BANDS = {"drift": (0.0, 0.5), "corrective": (0.5, 2.0), "fast_wobble": (2.0, np.inf)}
+# A segment counts as compensating only when it takes back more than 5 % of the sway: landmark noise alone
+# gives signed shares of about -0.005, a real counter-rotation -0.2 or more.
+COMPENSATING = 0.05
 # When the two largest shares are this close, the sway is reported as shared between them.
 SHARED_MARGIN = 0.10
 
@@ -140,5 +143,5 @@ def decompose(w: Window, view: str) -> Decomposition:
     moving = np.ptp(measured) > 1e-9
     bands = {k: (band_power_fraction(measured, w.fs, lo, hi) if moving else 0.0) for k, (lo, hi) in BANDS.items()}
     freqs = {s: mpf(c) for s, c in contributions.items()} | {"centre_of_mass": mpf(measured)}
-    compensating = tuple(s for s, v in signed.items() if v < 0)
+    compensating = tuple(s for s, v in signed.items() if v < -COMPENSATING)
     return Decomposition(shares, signed, compensating, dominant, r2, bands, freqs, contributions)

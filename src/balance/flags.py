@@ -26,6 +26,9 @@ ASSUMED_HEIGHT_CM = 170.0
 # Fast corrective wobble: more than a quarter of the sway power above 2 Hz (bands after Paillard &
 # Noé 2015, see decompose.py); quiet single-leg stance keeps most power below 1 Hz.
 FAST_WOBBLE_SHARE = 0.25
+# ... and only when that fast part is itself bigger than the camera's noise: an RMS of 0.1 cm, about three
+# times the still noise-floor clip's (benchmarks/accuracy.py), so a motionless person is never "jittery".
+FAST_WOBBLE_MIN_CM = 0.1
 # Instability: the centre of mass's projection outside the foot outline (the base of support) for at
 # least 0.2 s: a near-loss of balance that needs a step or a large correction (Pai & Patton 1997,
 # J Biomech 30:347, "Center of mass velocity-position predictions for balance control"). The ball of the
@@ -58,6 +61,9 @@ FOOT_SHIFT_CM = 3.0
 HANDS_ON_HIPS_SHARE = 0.6
 HANDS_OFF_TRUNK = 0.25
 HANDS_OFF_MIN_S = 0.5
+# The programme's test lasts 30 s (single-leg stance tests run 30-45 s, Springer et al. 2007, J Geriatr Phys
+# Ther 30:8).
+FULL_HOLD_S = 30.0
 # Asymmetry: a limb symmetry index (weaker / stronger) below 90 %, the criterion used for return to sport
 # in hop and strength tests (Grindem et al. 2016, Br J Sports Med 50:804).
 SYMMETRY_INDEX = 0.90
@@ -127,10 +133,11 @@ def trial_flags(w: Window, sway: SwayMetrics, deco: Decomposition, tripod: Tripo
                 v_cm,
                 limit,
                 "cm/s",
-                "Oliveira et al. 2018, PLoS One 13:e0203887 (a centre-of-pressure cut-off: strict for the centre of mass)",
+                "Oliveira et al. 2018, PLoS One 13:e0203887 (centre-of-pressure cut-off; strict for the mass)",
             )
         )
-    if deco.bands["fast_wobble"] > FAST_WOBBLE_SHARE:
+    fast_rms_cm = np.sqrt(deco.bands["fast_wobble"]) * com.rms[0] * to_cm
+    if deco.bands["fast_wobble"] > FAST_WOBBLE_SHARE and fast_rms_cm >= FAST_WOBBLE_MIN_CM:
         flags.append(
             Flag(
                 "fast_wobble",
@@ -148,6 +155,8 @@ def trial_flags(w: Window, sway: SwayMetrics, deco: Decomposition, tripod: Tripo
     flags += _foot_shift(sway, to_cm, assumed)
     flags += _hands(w, sway)
     if sway.trial.touch_down_s is not None:
+        # A foot put down after the full test time is the end of the test, not an error.
+        early = sway.trial.hold_s < FULL_HOLD_S
         flags.append(
             Flag(
                 "touch_down",
@@ -158,7 +167,7 @@ def trial_flags(w: Window, sway: SwayMetrics, deco: Decomposition, tripod: Tripo
                 "s",
                 "Riemann, Guskiewicz & Shields 1999, J Sport Rehabil 8:71 (BESS error: step or stumble)",
                 ((sway.trial.touch_down_s, sway.trial.touch_down_s),),
-                bess_error=True,
+                bess_error=early,
             )
         )
     return tuple(flags)

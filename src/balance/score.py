@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .flags import WOBBLE_CM_S, Flag, cm_per_unit
+from .flags import FULL_HOLD_S, WOBBLE_CM_S, Flag, cm_per_unit
 from .metrics import SwayMetrics
 
 # score = 100 x (0.6 x steadiness + 0.25 x hold + 0.15 x form), each part in [0, 1]:
@@ -18,7 +18,6 @@ from .metrics import SwayMetrics
 #   form       = 1 - min(1, BESS errors / 10): the BESS caps each condition at 10 errors (Riemann et al. 1999).
 # Weights: steadiness is what the sway measures; hold and form are coarser. They are the tool's choice.
 WEIGHTS = {"steadiness": 0.6, "hold": 0.25, "form": 0.15}
-FULL_HOLD_S = 30.0
 MAX_BESS_ERRORS = 10
 # Minimal detectable change of the score (95 %: 1.96 x sqrt(2) x SEM). SEM measured by
 # benchmarks/accuracy.py as the SD of scores of the same injected sway under independent camera noise and
