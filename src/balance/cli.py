@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .cli_history import add_commands, add_save_options, save_analysis
 from .errors import BalanceError
 
 # OpenCV's FFmpeg backend prints decoder complaints ("moov atom not found") for damaged files; the
@@ -44,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--workers", type=int, help="parallel pose processes (default: 2 for clips over 12 s)")
     a.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_save_options(a)
+    add_commands(sub)
     return parser
 
 
@@ -80,12 +83,27 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             progress=progress,
         )
     out = args.out if args.out is not None else Path("results") / args.clip.stem
+    doc = to_json(analysis)
     written = write_outputs(result_files(analysis), out)
     if args.json:
-        print(json.dumps(to_json(analysis), indent=2, allow_nan=False))
+        print(json.dumps(doc, indent=2, allow_nan=False))
     else:
         print(summary(analysis))
         print(f"\nResults: {', '.join(str(p) for p in written)}")
+    if args.name:
+        message = save_analysis(
+            doc,
+            name=args.name,
+            week=args.week,
+            db=args.db,
+            recorded_on=args.date,
+            eyes=args.eyes,
+            surface=args.surface,
+            footwear=args.footwear,
+            notes=args.notes,
+        )
+        # --json keeps stdout a pure JSON document.
+        print(message, file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -106,10 +124,13 @@ def _silence_native_logs() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "analyze" and args.week is not None and not args.name:
+        parser.error("--week needs --name: the week belongs to a person's history")
     _silence_native_logs()
     try:
-        return cmd_analyze(args)
+        return args.handler(args) if hasattr(args, "handler") else cmd_analyze(args)
     except BalanceError as exc:
         print(f"balance: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -1,6 +1,5 @@
 """The history database: people, programmes, sessions and trials in one SQLite file, with versioned migrations.
-
-Every write is one transaction; a clip is stored once per analysis version; damaged or foreign files are refused, never rewritten.
+Every write is one transaction; a clip is stored once per analysis version; damaged files are never rewritten.
 
 Where it lives: `db` argument > `BALANCE_DB` > `<platformdirs user_data_dir("balance")>/balance.db`.
 Concurrency: WAL journal (readers never block the writer) plus a busy timeout, and writes start with
@@ -264,20 +263,37 @@ def _number(value: Any, what: str, lo: float, hi: float) -> float | None:
     return float(value)
 
 
+def _score(trial: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """The trial's stability score and its MDC: {"score": {"value", "mdc"}} as report.to_json writes them,
+    or the flat {"score", "score_mdc"} form."""
+    score = trial.get("score")
+    if isinstance(score, Mapping):
+        value, mdc = score.get("value"), score.get("mdc")
+    else:
+        value, mdc = score, trial.get("score_mdc")
+    return _number(value, "score", 0.0, 100.0), _number(mdc, "score MDC", 0.0, 100.0)
+
+
+def _tripod_shares(tripod: Any) -> list[float | None]:
+    """Inner-ball, outer-ball and big-toe shares, from {"split": {...}} or the flat form; None when absent."""
+    if not isinstance(tripod, Mapping):
+        return [None, None, None]
+    split = tripod.get("split", tripod)
+    if not isinstance(split, Mapping):
+        raise StoreError("the analysis has a malformed tripod split", "Re-run balance analyze on the clip")
+    return [_number(split.get(k), f"tripod {k} share", 0.0, 1.0) for k in ("inner_ball", "outer_ball", "big_toe")]
+
+
 def _v2_values(trial: Mapping[str, Any]) -> tuple[Any, ...]:
     tripod = trial.get("tripod")
-    shares: list[float | None] = [None, None, None]
-    if isinstance(tripod, Mapping):
-        shares = [_number(tripod.get(k), f"tripod {k} share", 0.0, 1.0) for k in ("inner_ball", "outer_ball", "big_toe")]
     flags = trial.get("flags") or []
     if not isinstance(flags, list) or not all(isinstance(f, Mapping) for f in flags):
         raise StoreError("the analysis has malformed flags (expected a list of objects)", "Re-run balance analyze")
     decomposition = trial.get("decomposition")
     return (
-        _number(trial.get("score"), "score", 0.0, 100.0),
-        _number(trial.get("score_mdc"), "score MDC", 0.0, 100.0),
+        *_score(trial),
         json.dumps(flags),
-        *shares,
+        *_tripod_shares(tripod),
         None if tripod is None else json.dumps(tripod),
         None if decomposition is None else json.dumps(decomposition),
     )
@@ -380,7 +396,9 @@ class Store:
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise StoreError(f"cannot read the history database {self.path} ({exc.strerror})", "Check its permissions")
+            raise StoreError(
+                f"cannot read the history database {self.path} ({exc.strerror})", "Check its permissions"
+            ) from exc
         if head and head != SQLITE_HEADER:
             raise StoreError(
                 f"{self.path} is not a balance history database (not an SQLite file: damaged or something else); "
@@ -402,7 +420,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise self._damaged(str(exc)) from exc
         if problems != ["ok"]:
-            raise self._damaged(problems[0])
+            lines = [line for row in problems for line in row.splitlines() if not line.startswith("***")]
+            more = f", and {len(lines) - 1} more problems" if len(lines) > 1 else ""
+            raise self._damaged(f"{lines[0].strip()}{more}")
         # Read-only checks first: a foreign or newer file must not be switched to WAL or migrated.
         version = self._schema_version()
         with self._errors():
@@ -458,10 +478,14 @@ class Store:
                     f"{BUSY_TIMEOUT_S:.0f} s",
                     "Try again when the other command has finished",
                 ) from exc
-            raise StoreError(f"database error in {self.path} ({exc})", "Check the disk and the file's permissions") from exc
+            raise StoreError(
+                f"database error in {self.path} ({exc})", "Check the disk and the file's permissions"
+            ) from exc
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"the history database refused the data ({exc})", "Nothing was stored") from exc
         except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # ProgrammingError etc.: a bug here, not a damaged file
+                raise
             raise self._damaged(str(exc)) from exc
 
     @contextmanager
@@ -504,7 +528,9 @@ class Store:
             "INSERT INTO people (name, name_key, created_at) VALUES (?, ?, ?) ON CONFLICT (name_key) DO NOTHING",
             (clean, _name_key(clean), _now()),
         )
-        person_id, stored = conn.execute("SELECT id, name FROM people WHERE name_key = ?", (_name_key(clean),)).fetchone()
+        person_id, stored = conn.execute(
+            "SELECT id, name FROM people WHERE name_key = ?", (_name_key(clean),)
+        ).fetchone()
         return int(person_id), str(stored)
 
     def add_analysis(
