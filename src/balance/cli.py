@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,8 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--workers", type=int, help="parallel pose processes (default: 2 for clips over 12 s)")
     a.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.add_argument("--no-video", action="store_true", help="skip the annotated video (the slowest output)")
     add_save_options(a)
     add_commands(sub)
+    r = sub.add_parser("report", help="re-render report.html from a saved analysis.json (no pose model)")
+    r.add_argument("analysis_json", type=Path, help="results/<clip>/analysis.json")
+    r.add_argument("--open", action="store_true", help="open the report in the default browser")
+    r.add_argument("--name", help="person's name for the report's header")
+    r.set_defaults(handler=cmd_report)
     return parser
 
 
@@ -64,7 +71,8 @@ def _progress_bar(enabled: bool) -> Progress:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import analyze
-    from .report import result_files, summary, to_json, write_outputs
+    from .html_report import write_visuals
+    from .report import result_files, summary, to_json
 
     show = not args.quiet and sys.stderr.isatty()
     with _progress_bar(show) as bar:
@@ -84,7 +92,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         )
     out = args.out if args.out is not None else Path("results") / args.clip.stem
     doc = to_json(analysis)
-    written = write_outputs(result_files(analysis), out)
+    written = write_visuals(analysis, out, video=not args.no_video, name=args.name, extra=result_files(analysis))
     if args.json:
         print(json.dumps(doc, indent=2, allow_nan=False))
     else:
@@ -104,6 +112,26 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         )
         # --json keeps stdout a pure JSON document.
         print(message, file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .errors import StoreError
+    from .html_report import render_report
+
+    path: Path = args.analysis_json
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise StoreError(f"no saved analysis at {path}", "Give the analysis.json that balance analyze wrote") from exc
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{path} is not a readable analysis.json ({exc})", "Run balance analyze again") from exc
+    if not isinstance(doc, dict) or "schema_version" not in doc:
+        raise StoreError(f"{path} is not an analysis.json from balance", "Run balance analyze again")
+    out = render_report(doc, path.parent / "report.html", plots_dir=path.parent, name=args.name)
+    print(f"Report: {out}")
+    if args.open:
+        webbrowser.open(out.resolve().as_uri())
     return 0
 
 

@@ -140,6 +140,8 @@ def write_outputs(files: Mapping[str, str | bytes], out_dir: Path) -> list[Path]
                 fd, tmp_name = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".partial")
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(content.encode() if isinstance(content, str) else content)
+                # mkstemp makes owner-only files; results are ordinary documents, readable as the umask allows.
+                os.chmod(tmp_name, 0o666 & ~_umask())
                 staged.append((Path(tmp_name), out_dir / name))
         except BaseException:
             for tmp, _ in staged:
@@ -150,6 +152,12 @@ def write_outputs(files: Mapping[str, str | bytes], out_dir: Path) -> list[Path]
         return [final for _, final in staged]
     except OSError as exc:
         raise StoreError(f"cannot write results to {out_dir} ({exc.strerror})", "Choose another --out folder") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def result_files(analysis: Analysis) -> dict[str, str]:

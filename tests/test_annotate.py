@@ -1,0 +1,187 @@
+"""The annotated video: decodes, has the source's frame count and rate, and draws on the body only.
+
+Runs the real pipeline on the licensed 4 s clip (and the 30 s synthetic hold when present); flags and codecs checked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from balance import annotate
+from balance import landmarks as lm
+from balance.analysis import Analysis
+from balance.annotate import Flag, Overlay, flags_in, write_annotated
+from balance.video import VideoReader
+
+from .conftest import SAMPLES, analysed
+
+POSE_1 = SAMPLES / "sls_tfjs_pose_1_SYNTHETIC.mp4"
+SWAY_30S = SAMPLES / "synthetic" / "sway_left_clean.mp4"
+
+
+def _analysis(path: Path) -> Analysis:
+    result = analysed(path)
+    if not isinstance(result, Analysis):
+        pytest.fail(f"{path.name} should analyse: {result}")
+    return result
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        frames.append(image)
+    cap.release()
+    return frames
+
+
+def _fourcc(path: Path) -> str:
+    cap = cv2.VideoCapture(str(path))
+    code = int(cap.get(cv2.CAP_PROP_FOURCC))
+    cap.release()
+    return "".join(chr((code >> s) & 0xFF) for s in (0, 8, 16, 24)).lower()
+
+
+def _skeleton_and_far_masks(xy: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels on the drawn bones, and pixels far from every landmark in the picture's middle band (where
+    no panel, legend or inset sits)."""
+    on = np.zeros((h, w), np.uint8)
+    for a, b in annotate.BONES + annotate.LEG_BONES["left"] + annotate.LEG_BONES["right"]:
+        if np.all(np.isfinite(xy[[a, b]])):
+            pa, pb = (tuple(int(round(v)) for v in xy[j]) for j in (a, b))
+            cv2.line(on, pa, pb, 1, 2)
+    yy, xx = np.mgrid[0:h, 0:w]
+    pts = xy[np.all(np.isfinite(xy), axis=1)]
+    dist = np.min(np.hypot(xx[..., None] - pts[:, 0], yy[..., None] - pts[:, 1]), axis=2)
+    far = (dist > 0.2 * h) & (yy > 0.4 * h) & (yy < 0.85 * h)
+    return on.astype(bool), far
+
+
+@pytest.fixture(scope="module")
+def pose1_video(tmp_path_factory: pytest.TempPathFactory) -> tuple[Analysis, annotate.Encoded]:
+    analysis = _analysis(POSE_1)
+    # No flags here: their labels are meant to sit beside the body, which the far-from-body check forbids.
+    encoded, _ = write_annotated(analysis, tmp_path_factory.mktemp("annotated") / "annotated.mp4", flags=())
+    return analysis, encoded
+
+
+@pytest.mark.slow
+def test_same_length_rate_and_size_as_the_source(pose1_video: tuple[Analysis, annotate.Encoded]) -> None:
+    analysis, encoded = pose1_video
+    with VideoReader(POSE_1) as reader:
+        source = sum(1 for _ in reader)
+    out = _frames(encoded.path)
+    assert encoded.frames == source == len(out) == 120
+    cap = cv2.VideoCapture(str(encoded.path))
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(analysis.clip.fps_nominal, abs=0.01)
+    cap.release()
+    assert out[0].shape[:2] == (analysis.clip.height, analysis.clip.width)
+
+
+@pytest.mark.slow
+def test_browser_codec_when_ffmpeg_is_there(pose1_video: tuple[Analysis, annotate.Encoded]) -> None:
+    _, encoded = pose1_video
+    if annotate.ffmpeg_with_x264() is None:
+        assert encoded.codec == "mpeg4" and encoded.note
+    else:
+        assert encoded.codec == "h264" and encoded.note is None
+        assert _fourcc(encoded.path) in ("avc1", "h264")
+
+
+@pytest.mark.slow
+def test_overlay_on_the_skeleton_and_not_far_from_the_body(pose1_video: tuple[Analysis, annotate.Encoded]) -> None:
+    analysis, encoded = pose1_video
+    source, out = _frames(POSE_1), _frames(encoded.path)
+    for i in (10, 60, 110):
+        diff = np.abs(source[i].astype(np.int16) - out[i].astype(np.int16)).max(axis=2)
+        on, far = _skeleton_and_far_masks(analysis.track.image_xy[i], *diff.shape)
+        assert on.sum() > 500 and far.sum() > 20_000
+        assert diff[on].mean() > 40, f"frame {i}: no skeleton drawn"
+        # Re-encoding alone moves pixels by a few levels (about 3.6 measured); drawing moves them by 100+.
+        assert diff[far].mean() < 8, f"frame {i}: something drawn far from the body"
+
+
+@pytest.mark.slow
+def test_frames_skipped_by_max_fps_borrow_the_nearest_pose(tmp_path: Path) -> None:
+    full = _analysis(POSE_1)
+    keep = slice(None, None, 2)
+    per_frame = ("t", "frame_index", "image_xy", "image_z", "visibility", "presence", "world")
+    track = dataclasses.replace(full.track, **{f: getattr(full.track, f)[keep] for f in per_frame})
+    timeline = dataclasses.replace(full.timeline, state=full.timeline.state[keep])
+    thinned = dataclasses.replace(full, track=track, timeline=timeline, trials=(), assessments=())
+    encoded, _ = write_annotated(thinned, tmp_path / "thin.mp4", flags=())
+    out, source = _frames(encoded.path), _frames(POSE_1)
+    assert len(out) == len(source) == 120
+    i = 61  # not analysed: drawn with frame 60's pose or frame 62's
+    diff = np.abs(source[i].astype(np.int16) - out[i].astype(np.int16)).max(axis=2)
+    on, _ = _skeleton_and_far_masks(full.track.image_xy[i], *diff.shape)
+    assert diff[on].mean() > 40
+    assert Overlay(thinned).nearest(full.track.t[i]) in (30, 31)
+
+
+def test_flags_in_reads_times_and_whole_trial_flags() -> None:
+    trial = {
+        "lift_off_s": 1.0,
+        "metrics": {"analysed_from_s": 2.0},
+        "flags": [
+            {"code": "hip_drop", "text": "Hip drop: ...", "value": 5.4, "unit": "deg", "times": [[3.0, 7.0]]},
+            {"code": "touch_down", "text": "The free foot touched down", "times": [[9.5, 9.5]]},
+            {"code": "weight_outside", "text": "Weight on the outside ...", "times": []},
+            {"code": "new_kind", "text": "Something new: details", "times": [4.0, "junk"]},
+            "not a flag",
+        ],
+    }
+    got = {f.code: f for f in flags_in(trial)}
+    assert got["hip_drop"] == Flag("hip_drop", "hip drop 5 deg", 3.0, 7.0, "hip")
+    assert got["touch_down"].anchor == "free_foot"
+    assert got["touch_down"].end_s == pytest.approx(9.5 + annotate.FLAG_SHOW_S)
+    assert (got["weight_outside"].start_s, got["weight_outside"].anchor) == (2.0, "foot")
+    assert (got["new_kind"].label, got["new_kind"].anchor, got["new_kind"].start_s) == ("Something new", "com", 4.0)
+    assert flags_in({"flags": None}) == [] and flags_in({}) == []
+
+
+@pytest.mark.slow
+def test_a_flag_shows_near_its_body_part_only_while_it_lasts() -> None:
+    analysis = _analysis(POSE_1)
+    frame = _frames(POSE_1)[60]
+    t = float(analysis.track.t[60])
+    flag = Flag("hip_drop", "hip drop 5 deg", t - 0.5, t + 0.5, "hip")
+    plain = Overlay(analysis).draw(frame, t)
+    flagged = Overlay(analysis, [flag])
+    during, after = flagged.draw(frame, t), flagged.draw(frame, t + 1.0)
+    assert np.array_equal(after, Overlay(analysis).draw(frame, t + 1.0))
+    diff = np.abs(during.astype(np.int16) - plain.astype(np.int16)).max(axis=2)
+    ys, xs = np.nonzero(diff > 30)
+    assert len(ys) > 300
+    free_hip = analysis.track.image_xy[60, lm.HIP[lm.other(analysis.trials[0].trial.stance_leg)]]
+    h = frame.shape[0]
+    # The label and its leader line sit within about a third of the picture of the hip.
+    assert np.all(np.abs(ys - free_hip[1]) < 0.2 * h)
+    assert np.median(np.abs(xs - free_hip[0])) < 0.35 * h
+
+
+@pytest.mark.slow
+def test_opencv_fallback_when_no_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(annotate, "ffmpeg_with_x264", lambda: None)
+    encoded, _ = write_annotated(_analysis(POSE_1), tmp_path / "a.mp4", flags=())
+    assert encoded.codec == "mpeg4" and "browser" in (encoded.note or "")
+    assert len(_frames(encoded.path)) == 120
+    assert list(tmp_path.iterdir()) == [encoded.path]  # no temporary file left
+
+
+@pytest.mark.slow
+def test_thirty_second_hold(tmp_path: Path) -> None:
+    if not SWAY_30S.is_file():
+        pytest.skip(f"{SWAY_30S} not found")
+    analysis = _analysis(SWAY_30S)
+    encoded, snapshot = write_annotated(analysis, tmp_path / "annotated.mp4", snapshot_at_s=15.0)
+    assert encoded.frames == len(_frames(encoded.path)) == analysis.track.frames_in_clip == 900
+    assert snapshot is not None and snapshot.shape[:2] == (analysis.clip.height, analysis.clip.width)
