@@ -100,7 +100,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         vfr = make_vfr(exe)
-        made = [make_rotated(exe, Path(tmp), ROTATED, 2), make_rotated(exe, Path(tmp), PHONE, 4), vfr, *make_vfr_remuxes(exe, vfr), make_avi(exe)]
+        rotated = [make_rotated(exe, Path(tmp), ROTATED, 2), make_rotated(exe, Path(tmp), PHONE, 4)]
+        made = [*rotated, vfr, *make_vfr_remuxes(exe, vfr), make_avi(exe)]
     for path in made:
         size = path.stat().st_size
         if size > MAX_BYTES:
