@@ -201,3 +201,26 @@ def test_failed_run_leaves_previous_results_untouched(tmp_path: Path) -> None:
     proc = run_cli("analyze", bad, "--out", out)
     assert proc.returncode == 3
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("one_leg_side", ["left", "right"])
+def test_two_people_the_one_on_one_leg_is_followed(tmp_path: Path, one_leg_side: str) -> None:
+    """The tree-pose hold beside a man standing on two feet: whichever the tracker locks onto first, the
+    analysis follows the person on one leg and says that two people were in view."""
+    hold = cv2.VideoCapture(str(SAMPLES / "synthetic" / "sway_left_clean.mp4"))
+    man = cv2.resize(cv2.imread(str(SAMPLES / "neg_tfexamples_image2_standing_man_pixabay.jpeg")), (426, 640))
+    clip = tmp_path / "two_people.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 30, (852, 640))
+    for _ in range(150):
+        ok, frame = hold.read()
+        assert ok
+        writer.write(cv2.hconcat([frame, man] if one_leg_side == "left" else [man, frame]))
+    writer.release()
+    hold.release()
+    proc = run_cli("analyze", clip, "--out", tmp_path / "out", "--json", "--no-video")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [t["stance_leg"] for t in doc["trials"]] == ["left"]
+    assert doc["trials"][0]["hold_s"] == pytest.approx(5.0, abs=0.2)
+    assert any("2 people were in view" in n for n in doc["notes"])

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from .assess import Assessment, assess
-from .errors import StanceError
+from .errors import BalanceError, StanceError
 from .flags import Flag, asymmetry_flags
 from .metrics import SwayMetrics, measure
 from .pose import DEFAULT_MAX_FPS, DEFAULT_MODEL, PoseTrack, estimate_pose
@@ -42,12 +43,30 @@ def analyze(
     progress: Callable[[int, int], None] | None = None,
 ) -> Analysis:
     clip = probe(path)
-    raw = estimate_pose(clip.path, model, max_fps=max_fps, workers=workers, use_cache=use_cache, progress=progress)
-    track = consistent_sides(raw)
+    pose = partial(
+        estimate_pose, clip.path, model, max_fps=max_fps, workers=workers, use_cache=use_cache, progress=progress
+    )
+    track = consistent_sides(pose())
     timeline = find_trials(track)
     duration = float(track.t[-1] - track.t[0]) if len(track) > 1 else 0.0
-    trials = require_trials(timeline, duration)
-    notes = []
+    crowd = ""
+    if track.people_in_view > 1:
+        crowd = f"{track.people_in_view} people were in view"
+        if not timeline.trials:
+            # The tracker followed someone who never stood on one leg: hide them and follow another person.
+            other = consistent_sides(pose(hide=track))
+            other_timeline = find_trials(other)
+            if other_timeline.trials:
+                track, timeline = other, other_timeline
+                crowd += "; the one standing on one leg was analysed"
+        crowd += ": film one person at a time for the most reliable result"
+    try:
+        trials = require_trials(timeline, duration)
+    except BalanceError as exc:
+        if crowd:
+            raise type(exc)(f"{exc.what} ({crowd.split(':')[0]})", exc.todo) from exc
+        raise
+    notes = [crowd] if crowd else []
     if track.truncated:
         notes.append(
             f"the clip is damaged: only the first {track.t[-1]:.1f} s of about {clip.duration_s:.1f} s "

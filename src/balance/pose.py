@@ -37,7 +37,10 @@ WARMUP_S = 1.0
 # Splitting has a fixed cost (a process start and a model load, about 1-2 s): not worth it for short clips.
 MIN_PARALLEL_S = 12.0
 # Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+# People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE.
+CENSUS_EVERY_S = 3.0
+MAX_PEOPLE = 3
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class PoseTrack:
     frames_in_clip: int
     truncated: bool
     timestamps_from_container: bool
+    people_in_view: int = 1  # most people the periodic census saw in one frame
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -129,6 +133,7 @@ class _Chunk:
     start_s: float
     end_s: float
     max_fps: float | None
+    hide: str | None = None  # npz of frame_index -> box (x0, y0, x1, y1) to paint over before detection
 
 
 def _quiet_mediapipe() -> None:
@@ -148,6 +153,16 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
         running_mode=vision.RunningMode.VIDEO,
         num_poses=1,
     )
+    # Tracking several people costs the detector on every frame (about 1.7x the time, measured); a census
+    # every few seconds is enough to tell the user that someone else is in view.
+    census_options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=chunk.model_path),
+        running_mode=vision.RunningMode.IMAGE,
+        num_poses=MAX_PEOPLE,
+    )
+    people = 0
+    next_census = chunk.start_s
+    hidden = _load_boxes(chunk.hide)
     t_list: list[float] = []
     idx_list: list[int] = []
     img = []
@@ -155,6 +170,7 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
     last_ms = -1
     with (
         vision.PoseLandmarker.create_from_options(options) as landmarker,
+        vision.PoseLandmarker.create_from_options(census_options) as census,
         VideoReader(chunk.path, max_fps=chunk.max_fps) as reader,
     ):
         for frame in reader:
@@ -165,10 +181,15 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
             # detect_for_video needs strictly increasing integer milliseconds.
             ms = max(round(frame.t_s * 1000), last_ms + 1)
             last_ms = ms
-            rgb = np.ascontiguousarray(frame.image[:, :, ::-1])
+            image = _paint_over(frame.image, hidden.get(frame.index))
+            rgb = np.ascontiguousarray(image[:, :, ::-1])
             result = landmarker.detect_for_video(mpipe.Image(image_format=mpipe.ImageFormat.SRGB, data=rgb), ms)
             if frame.t_s < chunk.start_s:
                 continue
+            if frame.t_s >= next_census:
+                found = census.detect(mpipe.Image(image_format=mpipe.ImageFormat.SRGB, data=rgb))
+                people = max(people, len(found.pose_landmarks))
+                next_census = frame.t_s + CENSUS_EVERY_S
             h, w = frame.image.shape[:2]
             t_list.append(frame.t_s)
             idx_list.append(frame.index)
@@ -192,8 +213,37 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
         "frame_index": np.asarray(idx_list, dtype=np.int64),
         "image": img_arr,
         "world": np.asarray(world, dtype=np.float64).reshape(-1, N_LANDMARKS, 3),
-        "status": np.array([decoded, truncated, from_container]),
+        "status": np.array([decoded, truncated, from_container, people]),
     }
+
+
+def person_boxes(track: PoseTrack, margin: float = 0.15) -> dict[int, tuple[int, int, int, int]]:
+    """Per analysed frame, the followed person's landmark box grown by `margin` of its size, in pixels."""
+    boxes = {}
+    for i in np.flatnonzero(track.detected):
+        lo, hi = track.image_xy[i].min(axis=0), track.image_xy[i].max(axis=0)
+        pad = margin * (hi - lo)
+        x0, y0 = np.maximum(lo - pad, 0)
+        x1, y1 = np.minimum(hi + pad, (track.width, track.height))
+        boxes[int(track.frame_index[i])] = (int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1)))
+    return boxes
+
+
+def _load_boxes(path: str | None) -> dict[int, tuple[int, int, int, int]]:
+    if path is None:
+        return {}
+    with np.load(path) as data:
+        return {int(i): tuple(int(v) for v in box) for i, box in zip(data["index"], data["box"], strict=True)}  # type: ignore[misc]
+
+
+def _paint_over(image: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray:
+    """The frame with one person covered by the picture's median colour, so the detector finds another."""
+    if box is None:
+        return image
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    out[y0:y1, x0:x1] = np.median(image.reshape(-1, 3), axis=0)
+    return out
 
 
 def cache_dir() -> Path:
@@ -209,15 +259,19 @@ def estimate_pose(
     workers: int | None = None,
     use_cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    hide: PoseTrack | None = None,
 ) -> PoseTrack:
     """Pose of the subject in every analysed frame of the clip at `path`.
 
-    progress(done, total) is called as frames are processed (total is the header's estimate).
+    progress(done, total) is called as frames are processed (total is the header's estimate). `hide`, a
+    track of one person in the same clip, is painted over in every frame so that another person is followed.
     """
     info = probe(path)
     model_path = resolve_model(model)
     model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
-    key = f"{info.sha256[:24]}-{model_sha[:16]}-{max_fps}-v{CACHE_VERSION}.npz"
+    boxes = person_boxes(hide) if hide is not None else {}
+    hidden = hashlib.sha256(repr(sorted(boxes.items())).encode()).hexdigest()[:12] if boxes else "none"
+    key = f"{info.sha256[:24]}-{model_sha[:16]}-{max_fps}-{hidden}-v{CACHE_VERSION}.npz"
     cached = cache_dir() / key
     if use_cache and cached.is_file():
         return PoseTrack.load(cached)
@@ -225,7 +279,12 @@ def estimate_pose(
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if info.duration_s >= MIN_PARALLEL_S else 1
     expected = _expected_frames(info, max_fps)
-    parts = _run_parallel(info, str(model_path), max_fps, workers, expected, progress)
+    with tempfile.TemporaryDirectory(prefix="balance-hide-") as tmp:
+        hide_path = None
+        if boxes:
+            hide_path = str(Path(tmp) / "boxes.npz")
+            np.savez(hide_path, index=np.array(list(boxes)), box=np.array(list(boxes.values())))
+        parts = _run_parallel(info, str(model_path), max_fps, workers, expected, progress, hide_path)
     if not parts or sum(len(p["t"]) for p in parts) == 0:
         raise PoseError("no frames could be analysed", "Check that the file plays in a video player")
     track = _assemble(parts, info, model, model_sha)
@@ -252,6 +311,7 @@ def _run_parallel(
     workers: int,
     expected: int,
     progress: Callable[[int, int], None] | None,
+    hide: str | None,
 ) -> list[dict[str, np.ndarray]]:
     if workers <= 1 or info.duration_s <= 0:
         done = 0
@@ -262,12 +322,12 @@ def _run_parallel(
             if progress is not None:
                 progress(done, expected)
 
-        return [_run_chunk(_Chunk(str(info.path), model_path, 0.0, 0.0, np.inf, max_fps), tick)]
+        return [_run_chunk(_Chunk(str(info.path), model_path, 0.0, 0.0, np.inf, max_fps, hide), tick)]
 
     bounds = np.linspace(0.0, info.duration_s, workers + 1)
     bounds[-1] = np.inf  # the header's duration is an estimate: the last chunk runs to the real end
     chunks = [
-        _Chunk(str(info.path), model_path, max(0.0, lo - WARMUP_S) if i else 0.0, lo if i else 0.0, hi, max_fps)
+        _Chunk(str(info.path), model_path, max(0.0, lo - WARMUP_S) if i else 0.0, lo if i else 0.0, hi, max_fps, hide)
         for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
     ]
     return _run_workers(chunks, expected, progress)
@@ -353,6 +413,7 @@ def _assemble(parts: list[dict[str, np.ndarray]], info: VideoInfo, model: str, m
         frames_in_clip=decoded,
         truncated=bool(parts[-1]["status"][1]),
         timestamps_from_container=all(bool(p["status"][2]) for p in parts),
+        people_in_view=max(int(p["status"][3]) for p in parts),
     )
 
 
