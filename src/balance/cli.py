@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .cli_history import add_commands, add_save_options, save_analysis
+from .cli_record import add_record_command
 from .errors import BalanceError
 
 # OpenCV's FFmpeg backend prints decoder complaints ("moov atom not found") for damaged files; the
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-video", action="store_true", help="skip the annotated video (the slowest output)")
     add_save_options(a)
     add_commands(sub)
+    add_record_command(sub)
     r = sub.add_parser("report", help="re-render report.html from a saved analysis.json (no pose model)")
     r.add_argument("analysis_json", type=Path, help="results/<clip>/analysis.json")
     r.add_argument("--open", action="store_true", help="open the report in the default browser")

@@ -45,3 +45,9 @@ class StoreError(BalanceError):
     """The results folder or database cannot be written."""
 
     exit_code = 7
+
+
+class DisplayError(BalanceError):
+    """A camera window was asked for on a machine with no display."""
+
+    exit_code = 8

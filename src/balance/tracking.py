@@ -15,7 +15,7 @@ from .pose import PoseTrack
 # Landmark index -> index of the same landmark on the other side (nose maps to itself).
 MIRROR = np.array([NAMES.index(n.replace("left", "@").replace("right", "left").replace("@", "right")) for n in NAMES])
 # Large, well-separated joints decide whether a frame's sides flipped.
-_PAIRS = np.array([(11, 12), (23, 24), (25, 26), (27, 28)])
+FLIP_PAIRS = np.array([(11, 12), (23, 24), (25, 26), (27, 28)])
 # A flip is accepted when matching each joint to the other side's previous position is this much
 # cheaper than keeping the labels: real motion between two frames never makes every pair swap places.
 FLIP_RATIO = 0.5
@@ -28,7 +28,7 @@ def flipped_frames(xy: np.ndarray) -> np.ndarray:
     state = False
     prev: np.ndarray | None = None
     for i in range(n):
-        cur = xy[i, _PAIRS.ravel()].reshape(-1, 2, 2)
+        cur = xy[i, FLIP_PAIRS.ravel()].reshape(-1, 2, 2)
         if not np.all(np.isfinite(cur)):
             flipped[i] = state
             continue
@@ -40,7 +40,7 @@ def flipped_frames(xy: np.ndarray) -> np.ndarray:
         flipped[i] = state
         prev = cur
     # Continuity only tells flips apart; which labelling is right is MediaPipe's call on most frames.
-    valid = np.all(np.isfinite(xy[:, _PAIRS.ravel(), 0]), axis=1)
+    valid = np.all(np.isfinite(xy[:, FLIP_PAIRS.ravel(), 0]), axis=1)
     if valid.any() and flipped[valid].mean() > 0.5:
         flipped = ~flipped
     return flipped
