@@ -30,19 +30,15 @@ from .camera import LiveSource
 from .errors import BalanceError, DisplayError, StoreError
 from .pose import DEFAULT_MODEL, resolve_model
 from .stance import (
-    CONTACT_ANY_S,
-    CONTACT_S,
-    CONTACT_SPEED,
     EDGE_MARGIN,
-    FOOT_DOWN,
-    FOOT_UP,
     MAX_DROPOUT_S,
     MAX_HIP_JUMP,
     MIN_REPORTED_PHASE_S,
     MIN_VISIBILITY,
-    STANCE_FOOT_SPEED,
+    StanceRule,
+    lift_off_time,
 )
-from .tracking import FLIP_PAIRS, FLIP_RATIO, MIRROR
+from .tracking import MIRROR, FlipFollower
 from .video import Frame
 
 LIVE_MODEL = "lite"
@@ -121,9 +117,7 @@ class StanceTracker:
     """
 
     def __init__(self) -> None:
-        self.current = "both"
-        self._low_since: float | None = None
-        self._slow_since: float | None = None
+        self._rule = StanceRule()
         self._first = True
         self._prev_t = math.nan
         self._prev_gap = math.nan
@@ -152,7 +146,7 @@ class StanceTracker:
         jump = self._prev_hips is not None and bool(np.linalg.norm(hips - self._prev_hips) / scale > MAX_HIP_JUMP)
         self._prev_hips = hips
 
-        state = self._classify(t, known, jump, gap, speeds, speed)
+        state = self._rule.step(t, known, jump, gap, speeds, speed)
         run_end = self._follow_runs(t, state, gap, jump)
         state = "both" if state == "touch_down" else state
         self._first = False
@@ -162,45 +156,20 @@ class StanceTracker:
             None if self._run_side is None else self._run_lift_off, run_end,
         )  # fmt: skip
 
-    def _classify(self, t: float, known: bool, jump: bool, gap: float, speeds: dict[str, float], speed: float) -> str:
-        # The body of stance.find_trials' loop, line for line.
-        if not known or jump:
-            if jump:
-                self.current = "both"
-            return "unknown"
-        if abs(gap) >= FOOT_UP:
-            side = "left" if gap > 0 else "right"
-            if speeds[side] > STANCE_FOOT_SPEED:
-                return "unknown"
-            self.current = side
-            self._low_since = self._slow_since = None
-        elif self.current != "both" and abs(gap) < FOOT_DOWN:
-            self._low_since = t if self._low_since is None else self._low_since
-            slow = speed < CONTACT_SPEED
-            self._slow_since = (t if self._slow_since is None else self._slow_since) if slow else None
-            if t - self._low_since >= CONTACT_ANY_S or (
-                self._slow_since is not None and t - self._slow_since >= CONTACT_S
-            ):
-                self.current = "both"
-                return "touch_down"  # "both", with the run's end dated by _follow_runs
-        else:
-            self._low_since = self._slow_since = None
-        return self.current
-
     def _follow_runs(self, t: float, state: str, gap: float, jump: bool) -> RunEnd | None:
         """Cut one-leg runs as stance._cut does after _backdate_contacts and _bridge_dropouts."""
         ended: RunEnd | None = None
         side = self._run_side
         if state == "touch_down":
-            assert side is not None and self._low_since is not None
-            ended = RunEnd(side, self._run_lift_off, self._run_last, self._low_since, "touch_down")
+            assert side is not None and self._rule.low_since is not None
+            ended = RunEnd(side, self._run_lift_off, self._run_last, self._rule.low_since, "touch_down")
             self._run_side = None
         elif state in lm.SIDES:
             if side is not None and side != state:
                 ended = RunEnd(side, self._run_lift_off, self._run_last, None, "subject_lost")
             if side != state:
                 self._run_side = state
-                self._run_lift_off = t if self._first else _lift_off_time(self._prev_gap, gap, self._prev_t, t, state)
+                self._run_lift_off = t if self._first else lift_off_time(self._prev_gap, gap, self._prev_t, t, state)
             self._run_last = t
         elif side is not None and (state == "both" or jump or t - self._run_last > MAX_DROPOUT_S):
             ended = RunEnd(side, self._run_lift_off, self._run_last, None, "subject_lost")
@@ -245,16 +214,6 @@ class StanceTracker:
         return out
 
 
-def _lift_off_time(g0: float, g1: float, t0: float, t1: float, side: str) -> float:
-    """As stance._lift_off_time for two frames: when the gap rose through FOOT_UP."""
-    sign = 1.0 if side == "left" else -1.0
-    g0, g1 = sign * g0, sign * g1
-    if not math.isfinite(g0) or g1 <= g0:
-        return t1
-    w = min(1.0, max(0.0, (FOOT_UP - g0) / (g1 - g0)))
-    return t0 + w * (t1 - t0)
-
-
 class SideKeeper:
     """tracking.flipped_frames run causally: undo MediaPipe's whole-skeleton left/right flips by continuity.
 
@@ -262,19 +221,11 @@ class SideKeeper:
     """
 
     def __init__(self) -> None:
-        self._prev: np.ndarray | None = None
-        self.flipped = False
+        self._follower = FlipFollower()
 
     def fix(self, xy: np.ndarray, visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cur = xy[FLIP_PAIRS.ravel()].reshape(-1, 2, 2)
-        if np.all(np.isfinite(cur)):
-            if self._prev is not None:
-                direct = np.linalg.norm(cur - self._prev, axis=2).sum()
-                swapped = np.linalg.norm(cur[:, ::-1] - self._prev, axis=2).sum()
-                if swapped < FLIP_RATIO * direct:
-                    self.flipped = not self.flipped
-            self._prev = cur
-        return (xy[MIRROR], visibility[MIRROR]) if self.flipped else (xy, visibility)
+        flipped = self._follower.step(xy)
+        return (xy[MIRROR], visibility[MIRROR]) if flipped else (xy, visibility)
 
 
 @dataclass(frozen=True)

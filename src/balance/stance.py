@@ -6,6 +6,7 @@ Pure logic on landmark arrays; thresholds are in leg lengths so they hold at any
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,46 @@ MAX_HIP_JUMP = 0.6
 # it are out of frame; landmarks there are MediaPipe's guesses.
 EDGE_MARGIN = 0.005
 MIN_VISIBILITY = 0.3
+
+
+@dataclass
+class StanceRule:
+    """The per-frame rule for which leg stands, shared by offline detection and live recording.
+
+    Feed frames in order. step() returns "left"/"right" (standing on that leg), "both", "unknown", or
+    "touch_down" on the frame where a touch-down is confirmed (the state is then "both").
+    """
+
+    current: str = "both"
+    low_since: float | None = None
+    slow_since: float | None = None
+
+    def step(
+        self, t: float, known: bool, jump: bool, gap: float, foot_speed: Mapping[str, float], free_speed: float
+    ) -> str:
+        if not known or jump:
+            if jump:
+                self.current = "both"
+            return "unknown"
+        if abs(gap) >= FOOT_UP:
+            side = "left" if gap > 0 else "right"
+            if foot_speed[side] > STANCE_FOOT_SPEED:
+                # A stance foot is planted; a low foot that is moving is a swing seen in perspective.
+                return "unknown"
+            self.current = side
+            self.low_since = self.slow_since = None
+        elif self.current != "both" and abs(gap) < FOOT_DOWN:
+            self.low_since = t if self.low_since is None else self.low_since
+            slow = free_speed < CONTACT_SPEED
+            self.slow_since = (t if self.slow_since is None else self.slow_since) if slow else None
+            if t - self.low_since >= CONTACT_ANY_S or (
+                self.slow_since is not None and t - self.slow_since >= CONTACT_S
+            ):
+                self.current = "both"
+                return "touch_down"
+        else:
+            self.low_since = self.slow_since = None
+        return self.current
 
 
 @dataclass(frozen=True)
@@ -146,33 +187,10 @@ def find_trials(track: PoseTrack) -> StanceTimeline:
     jump = np.r_[False, np.linalg.norm(np.diff(hips, axis=0), axis=1) / scale[1:] > MAX_HIP_JUMP]
 
     state = np.full(n, "unknown", dtype=object)
-    current = "both"
-    low_since: float | None = None
-    slow_since: float | None = None
+    rule = StanceRule()
     for i in range(n):
-        if not known[i] or jump[i]:
-            state[i] = "unknown"
-            if jump[i]:
-                current = "both"
-            continue
-        g = gap[i]
-        if abs(g) >= FOOT_UP:
-            side = "left" if g > 0 else "right"
-            if speeds[side][i] > STANCE_FOOT_SPEED:
-                # A stance foot is planted; a low foot that is moving is a swing seen in perspective.
-                state[i] = "unknown"
-                continue
-            current = side
-            low_since = slow_since = None
-        elif current != "both" and abs(g) < FOOT_DOWN:
-            low_since = t[i] if low_since is None else low_since
-            slow = speed[i] < CONTACT_SPEED
-            slow_since = (t[i] if slow_since is None else slow_since) if slow else None
-            if t[i] - low_since >= CONTACT_ANY_S or (slow_since is not None and t[i] - slow_since >= CONTACT_S):
-                current = "both"
-        else:
-            low_since = slow_since = None
-        state[i] = current
+        step = rule.step(t[i], bool(known[i]), bool(jump[i]), gap[i], {s: speeds[s][i] for s in lm.SIDES}, speed[i])
+        state[i] = "both" if step == "touch_down" else step
     # A touch-down is dated from when the foot first came to rest, not from when the rule was sure.
     state = _backdate_contacts(state, gap, speed, t)
     state = _bridge_dropouts(state, t, jump)
@@ -215,17 +233,18 @@ def _bridge_dropouts(state: np.ndarray, t: np.ndarray, jump: np.ndarray) -> np.n
     return out
 
 
-def _lift_off_time(gap: np.ndarray, t: np.ndarray, start: int, sign: float) -> float:
-    """When the free foot rose through FOOT_UP, interpolated between the frames either side.
+def lift_off_time(g0: float, g1: float, t0: float, t1: float, stance_leg: str) -> float:
+    """When the free foot rose through FOOT_UP between two frames (gaps g0, g1 at times t0, t1).
 
-    Lift-off is dated at FOOT_UP (about 7 cm clear of the floor), the same line that detects the
+    Lift-off is dated at FOOT_UP (about 13 cm clear of the floor), the same line that detects the
     trial, because smaller rises are often a weight shift or heel raise rather than a lift.
     """
-    g0, g1 = sign * gap[start - 1], sign * gap[start]
+    sign = 1.0 if stance_leg == "left" else -1.0
+    g0, g1 = sign * g0, sign * g1
     if not np.isfinite(g0) or g1 <= g0:
-        return float(t[start])
-    w = np.clip((FOOT_UP - g0) / (g1 - g0), 0.0, 1.0)
-    return float(t[start - 1] + w * (t[start] - t[start - 1]))
+        return float(t1)
+    w = min(1.0, max(0.0, (FOOT_UP - g0) / (g1 - g0)))
+    return float(t0 + w * (t1 - t0))
 
 
 def _cut(state: np.ndarray, gap: np.ndarray, t: np.ndarray) -> tuple[list[Trial], list[ShortPhase]]:
@@ -236,7 +255,7 @@ def _cut(state: np.ndarray, gap: np.ndarray, t: np.ndarray) -> tuple[list[Trial]
         if value not in lm.SIDES:
             continue
         starts_with_clip = a == 0
-        start_s = float(t[0]) if starts_with_clip else _lift_off_time(gap, t, a, 1.0 if value == "left" else -1.0)
+        start_s = float(t[0]) if starts_with_clip else lift_off_time(gap[a - 1], gap[a], t[a - 1], t[a], str(value))
         ended_by_contact = b < n and state[b] == "both"
         end_s = float(t[b - 1])
         touch = float(t[b]) if ended_by_contact else None

@@ -21,24 +21,32 @@ FLIP_PAIRS = np.array([(11, 12), (23, 24), (25, 26), (27, 28)])
 FLIP_RATIO = 0.5
 
 
+class FlipFollower:
+    """Follows the labelling frame by frame: `flipped` toggles when every joint pair swaps places at once.
+
+    Shared by the offline repair below and live recording (live.SideKeeper), which sees one frame at a time.
+    """
+
+    def __init__(self) -> None:
+        self.flipped = False
+        self._prev: np.ndarray | None = None
+
+    def step(self, frame_xy: np.ndarray) -> bool:
+        cur = frame_xy[FLIP_PAIRS.ravel()].reshape(-1, 2, 2)
+        if np.all(np.isfinite(cur)):
+            if self._prev is not None:
+                direct = np.linalg.norm(cur - self._prev, axis=2).sum()
+                swapped = np.linalg.norm(cur[:, ::-1] - self._prev, axis=2).sum()
+                if swapped < FLIP_RATIO * direct:
+                    self.flipped = not self.flipped
+            self._prev = cur
+        return self.flipped
+
+
 def flipped_frames(xy: np.ndarray) -> np.ndarray:
     """Per frame, True where the labels are flipped relative to the majority labelling of the clip."""
-    n = len(xy)
-    flipped = np.zeros(n, dtype=bool)
-    state = False
-    prev: np.ndarray | None = None
-    for i in range(n):
-        cur = xy[i, FLIP_PAIRS.ravel()].reshape(-1, 2, 2)
-        if not np.all(np.isfinite(cur)):
-            flipped[i] = state
-            continue
-        if prev is not None:
-            direct = np.linalg.norm(cur - prev, axis=2).sum()
-            swapped = np.linalg.norm(cur[:, ::-1] - prev, axis=2).sum()
-            if swapped < FLIP_RATIO * direct:
-                state = not state
-        flipped[i] = state
-        prev = cur
+    follower = FlipFollower()
+    flipped = np.array([follower.step(frame) for frame in xy], dtype=bool)
     # Continuity only tells flips apart; which labelling is right is MediaPipe's call on most frames.
     valid = np.all(np.isfinite(xy[:, FLIP_PAIRS.ravel(), 0]), axis=1)
     if valid.any() and flipped[valid].mean() > 0.5:
