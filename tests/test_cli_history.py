@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from balance.cli_history import EXPORT_COLUMNS, add_commands, add_save_options, save_analysis
+from balance.cli_history import EXPORT_COLUMNS, add_commands, add_save_options, save_analysis, save_from_args
 from balance.errors import StoreError
 
 from .test_progress import LEFT_AFTER, LEFT_BEFORE, RIGHT, START, half_document
@@ -127,17 +127,7 @@ def test_programme_start_numbers_sessions_saved_without_a_week(
 def test_save_options_of_analyze_feed_save_analysis(tmp_path: Path) -> None:
     argv = ["analyze", "clip.mp4", "--name", "Sam", "--week", "2", "--date", "2024-03-13", "--eyes", "closed"]
     args = parser().parse_args([*argv, "--surface", "foam", "--footwear", "barefoot", "--db", str(tmp_path / "h.db")])
-    message = save_analysis(
-        real_document(),
-        name=args.name,
-        week=args.week,
-        db=args.db,
-        recorded_on=args.date,
-        eyes=args.eyes,
-        surface=args.surface,
-        footwear=args.footwear,
-        notes=args.notes,
-    )
+    message = save_from_args(real_document(), args)
     assert message.startswith("Saved 1 trial to Sam's history (2024-03-13, week 2)")
     for bad in (["--week", "0"], ["--date", "13/03/2024"], ["--eyes", "shut"]):
         with pytest.raises(SystemExit):

@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .cli_history import add_commands, add_save_options, save_analysis
+from .cli_history import add_commands, add_save_options, save_from_args
 from .cli_record import add_record_command
 from .errors import BalanceError
 
@@ -101,17 +101,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(summary(analysis))
         print(f"\nResults: {', '.join(str(p) for p in written)}")
     if args.name:
-        message = save_analysis(
-            doc,
-            name=args.name,
-            week=args.week,
-            db=args.db,
-            recorded_on=args.date,
-            eyes=args.eyes,
-            surface=args.surface,
-            footwear=args.footwear,
-            notes=args.notes,
-        )
+        message = save_from_args(doc, args)
         # --json keeps stdout a pure JSON document.
         print(message, file=sys.stderr if args.json else sys.stdout)
     return 0

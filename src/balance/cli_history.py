@@ -116,6 +116,21 @@ def add_save_options(parser: argparse.ArgumentParser) -> None:
     _db_option(parser)
 
 
+def save_from_args(analysis_json: Mapping[str, Any], args: argparse.Namespace) -> str:
+    """save_analysis with the options add_save_options put on `balance analyze`."""
+    return save_analysis(
+        analysis_json,
+        name=args.name,
+        week=args.week,
+        db=args.db,
+        recorded_on=args.date,
+        eyes=args.eyes,
+        surface=args.surface,
+        footwear=args.footwear,
+        notes=args.notes,
+    )
+
+
 def save_analysis(
     analysis_json: Mapping[str, Any],
     *,
