@@ -172,7 +172,18 @@ def test_success_prints_summary_and_writes_json_and_csv(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "standing on the left leg" in proc.stdout
     assert "cm/s" in proc.stdout and "deg" in proc.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["analysis.json", "frames.csv"]
+    assert {p.name for p in out.iterdir()} == {
+        "analysis.json",
+        "frames.csv",
+        "report.html",
+        "annotated.mp4",
+        "snapshot.jpg",
+        "series.npz",
+        "sway_trial1.png",
+        "stabilogram_trial1.png",
+        "tripod_trial1.png",
+        "segment_shares.png",
+    }
     doc = json.loads((out / "analysis.json").read_text())
     assert doc["schema_version"] == "1.0"
     assert len(doc["clip"]["sha256"]) == 64
