@@ -61,8 +61,8 @@ def test_a_rigid_sway_about_the_ankle_is_attributed_to_the_foot(name: str) -> No
 @pytest.mark.slow
 def test_noise_floor_of_a_motionless_clip() -> None:
     """Camera noise and compression alone. The issue's target is under 10 % of a healthy one-leg sway
-    velocity (0.34 cm/s of the 3.4 cm/s norm); this 426x640 clip measures about 0.5 cm/s (15 %), which
-    benchmarks/README.md reports as missed. The bound here keeps it from getting worse."""
+    velocity (0.34 cm/s of the 3.4 cm/s norm); this 426x640 clip measures 0.49-0.55 cm/s (14-16 %, lite and
+    full), which benchmarks/README.md reports as missed. The bound here keeps it from getting worse."""
     analysis, _ = run("still_noise_floor")
     com = next(m for m in analysis.trials[0].observed if m.name == "centre_of_mass")
     assert com.mean_velocity < 0.6
