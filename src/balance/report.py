@@ -200,7 +200,7 @@ def summary(analysis: Analysis) -> str:
             if t.name == "stance_foot":
                 lines.append(
                     f"  {'stance foot':16s} mean velocity {t.mean_velocity:5.2f} {unit}/s, "
-                    f"range {t.range[0]:.1f} across x {t.range[1]:.1f} up-down {unit} (foot shifting)"
+                    f"range {t.range[0]:.1f} {unit} across, {t.range[1]:.1f} {unit} up-down (foot shifting)"
                 )
             else:
                 lines.append(f"  {t.name.replace('_', ' '):16s} {_fmt(t, unit)}")
