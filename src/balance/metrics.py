@@ -30,6 +30,9 @@ from .sway import TraceMetrics, trace_metrics
 # 1-2 s), and the last 0.25 s before touch-down is the landing itself.
 SETTLE_S = 1.0
 PRE_LANDING_S = 0.25
+# When the subject is lost (a cut, a fade, walking out of the picture) the last half second is often a
+# cross-dissolve or a partial body whose landmarks are unreliable, so it is left out too.
+PRE_LOSS_S = 0.5
 MIN_ANALYSED_S = 2.0
 # Metrics are computed on a uniform grid at the clip's own rate, capped at 30 Hz (>= 6x the low-pass).
 MAX_FS = 30.0
@@ -126,7 +129,12 @@ AXIS_WORDS = {
 def analysis_window(track: PoseTrack, trial: Trial) -> slice:
     t = track.t
     start = trial.lift_off_s + (0.0 if trial.starts_with_clip else SETTLE_S)
-    stop = trial.end_s - (PRE_LANDING_S if trial.touch_down_s is not None else 0.0)
+    if trial.touch_down_s is not None:
+        stop = trial.end_s - PRE_LANDING_S
+    elif trial.end_s < t[-1]:
+        stop = trial.end_s - PRE_LOSS_S
+    else:
+        stop = trial.end_s
     if stop - start < MIN_ANALYSED_S:
         start, stop = trial.lift_off_s, trial.end_s
     i0 = max(trial.start_index, int(np.searchsorted(t, start)))
