@@ -242,10 +242,12 @@ def threaded_loop(path: Path, model: str, max_fps: float | None, convert: str) -
     q: queue.Queue[tuple[float, np.ndarray] | None] = queue.Queue(maxsize=8)
 
     def produce() -> None:
-        with VideoReader(path, max_fps=max_fps) as reader:
-            for frame in reader:
-                q.put((frame.t_s, to_rgb(frame.image)))
-        q.put(None)
+        try:
+            with VideoReader(path, max_fps=max_fps) as reader:
+                for frame in reader:
+                    q.put((frame.t_s, to_rgb(frame.image)))
+        finally:
+            q.put(None)
 
     cpu0, t0 = cpu_seconds(), time.perf_counter()
     frames, last_ms = 0, -1
@@ -384,6 +386,8 @@ def print_pose_loops(loops: dict[str, list[PoseLoop]]) -> None:
     print("-" * len(head))
     for label, runs in loops.items():
         n = runs[0].frames
+        if not n:
+            continue
         cells = []
         for step in STEPS:
             wall = med([r.steps[step][0] for r in runs]) / n * 1000
@@ -528,8 +532,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
             for c in clips:
                 if c.configs is STANDARD:
-                    loops.setdefault(c.label, []).append(pose_loop(c.path, ("full", "lite"), DEFAULT_MAX_FPS))
-                    print(f"  .. {c.label}, pose loop", file=sys.stderr, flush=True)
+                    try:
+                        loops.setdefault(c.label, []).append(pose_loop(c.path, ("full", "lite"), DEFAULT_MAX_FPS))
+                    except BalanceError as err:
+                        print(f"  .. {c.label}, pose loop failed: {err}", file=sys.stderr, flush=True)
+                    else:
+                        print(f"  .. {c.label}, pose loop", file=sys.stderr, flush=True)
         print_table(rows)
         print(
             "\nfps = frames analysed / wall s; x real = clip duration / wall s; cpu/wall = user+sys CPU of this "
