@@ -154,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BalanceError as exc:
         print(f"balance: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`balance analyze clip | head`): the results are written; stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("balance: interrupted; nothing was written", file=sys.stderr)
         return 130
