@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 import balance
+from balance import pose as balance_pose
 from balance.analysis import analyze
 from balance.errors import BalanceError
 from balance.metrics import measure
@@ -142,7 +143,7 @@ def run_pipeline(path: Path, config: Config) -> Run:
     return Run(wall, len(result.track), cpu, trial_key(result.timeline.trials), post_pose_s=post)
 
 
-def rgb_like_pose_py(image: np.ndarray) -> np.ndarray:
+def rgb_numpy(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, ::-1])
 
 
@@ -150,13 +151,15 @@ def rgb_cvtcolor(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def landmarker(model: str) -> Any:
+def landmarker(model: str, people: int = 0) -> Any:
+    """The VIDEO-mode, one-person landmarker pose.py follows the subject with; with people > 0, the IMAGE-mode
+    one it counts people with."""
     from mediapipe.tasks.python import BaseOptions, vision
 
     options = vision.PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(resolve_model(model))),
-        running_mode=vision.RunningMode.VIDEO,
-        num_poses=1,
+        running_mode=vision.RunningMode.IMAGE if people else vision.RunningMode.VIDEO,
+        num_poses=people or 1,
     )
     return vision.PoseLandmarker.create_from_options(options)
 
@@ -187,9 +190,12 @@ class PoseLoop:
 
 
 # Steps of pose_loop, in order: decode = grab + retrieve (the BGR frame VideoReader yields); rgb np =
-# np.ascontiguousarray(image[:, :, ::-1]) as pose.py does; rgb cv = cv2.cvtColor(image, COLOR_BGR2RGB), the
-# same bytes; mp.Image = wrapping the RGB array (a copy); detect = inside detect_for_video.
-STEPS = ("decode", "rgb np", "rgb cv", "mp.Image", "detect full", "detect lite")
+# np.ascontiguousarray(image[:, :, ::-1]), what pose.py did before commit 35ab048; rgb cv = cv2.cvtColor(image,
+# COLOR_BGR2RGB), the same bytes, what it does since; mp.Image = wrapping the RGB array (a copy); detect = inside
+# detect_for_video; census = pose.py's people count (IMAGE mode, several poses, every CENSUS_EVERY_S), per frame.
+STEPS = ("decode", "rgb np", "rgb cv", "mp.Image", "detect full", "detect lite", "census")
+CENSUS_EVERY_S: float | None = getattr(balance_pose, "CENSUS_EVERY_S", None)
+MAX_PEOPLE: int = getattr(balance_pose, "MAX_PEOPLE", 3)
 
 
 def pose_loop(path: Path, models: tuple[str, ...], max_fps: float | None) -> PoseLoop:
@@ -200,6 +206,8 @@ def pose_loop(path: Path, models: tuple[str, ...], max_fps: float | None) -> Pos
         t0 = time.perf_counter()
         marks[m] = landmarker(m)
         out.load_s[m] = time.perf_counter() - t0
+    census = landmarker(models[0], MAX_PEOPLE) if CENSUS_EVERY_S else None
+    next_census = 0.0
     last_ms = -1
     clock = [time.perf_counter(), time.process_time()]
 
@@ -214,12 +222,12 @@ def pose_loop(path: Path, models: tuple[str, ...], max_fps: float | None) -> Pos
             clock[:] = [time.perf_counter(), time.process_time()]
             while (frame := next(frames, None)) is not None:
                 lap("decode")
-                rgb = rgb_like_pose_py(frame.image)
+                rgb_np = rgb_numpy(frame.image)
                 lap("rgb np")
-                rgb_cv = rgb_cvtcolor(frame.image)
+                rgb = rgb_cvtcolor(frame.image)
                 lap("rgb cv")
                 if out.frames % 50 == 0:
-                    out.same_bytes &= bool(np.array_equal(rgb, rgb_cv))
+                    out.same_bytes &= bool(np.array_equal(rgb, rgb_np))
                 ms = max(round(frame.t_s * 1000), last_ms + 1)
                 last_ms = ms
                 for m, lm in marks.items():
@@ -228,17 +236,24 @@ def pose_loop(path: Path, models: tuple[str, ...], max_fps: float | None) -> Pos
                     lap("mp.Image" if m == models[0] else "mp.Image again")
                     lm.detect_for_video(image, ms)
                     lap(f"detect {m}")
+                clock[:] = [time.perf_counter(), time.process_time()]
+                if census is not None and CENSUS_EVERY_S and frame.t_s >= next_census:
+                    census.detect(_mp_image(rgb))
+                    next_census = frame.t_s + CENSUS_EVERY_S
+                lap("census")
                 out.frames += 1
                 clock[:] = [time.perf_counter(), time.process_time()]
     finally:
         for lm in marks.values():
             lm.close()
+        if census is not None:
+            census.close()
     return out
 
 
 def threaded_loop(path: Path, model: str, max_fps: float | None, convert: str) -> tuple[int, float, float]:
     """Decode and colour-convert in a thread while the main thread runs the model: (frames, wall s, cpu s)."""
-    to_rgb = rgb_cvtcolor if convert == "cvtColor" else rgb_like_pose_py
+    to_rgb = rgb_cvtcolor if convert == "cvtColor" else rgb_numpy
     q: queue.Queue[tuple[float, np.ndarray] | None] = queue.Queue(maxsize=8)
 
     def produce() -> None:
@@ -265,7 +280,7 @@ def threaded_loop(path: Path, model: str, max_fps: float | None, convert: str) -
 
 def sequential_loop(path: Path, model: str, max_fps: float | None, convert: str) -> tuple[int, float, float]:
     """The same loop as threaded_loop without the thread: (frames, wall s, cpu s)."""
-    to_rgb = rgb_cvtcolor if convert == "cvtColor" else rgb_like_pose_py
+    to_rgb = rgb_cvtcolor if convert == "cvtColor" else rgb_numpy
     cpu0, t0 = cpu_seconds(), time.perf_counter()
     frames, last_ms = 0, -1
     with landmarker(model) as lm, VideoReader(path, max_fps=max_fps) as reader:
@@ -399,8 +414,9 @@ def print_pose_loops(loops: dict[str, list[PoseLoop]]) -> None:
             print("  WARNING: cvtColor and the numpy reversal gave different bytes")
     print(
         "decode = grab + retrieve as VideoReader yields the BGR frame; rgb np = np.ascontiguousarray(image[:, :, ::-1])"
-        " as pose.py does; rgb cv = cv2.cvtColor(image, cv2.COLOR_BGR2RGB), the same bytes; mp.Image = wrapping the "
-        "RGB array; detect = inside detect_for_video"
+        ", what pose.py did before commit 35ab048; rgb cv = cv2.cvtColor(image, cv2.COLOR_BGR2RGB), the same bytes, "
+        "what it does since; mp.Image = wrapping the RGB array; detect = inside detect_for_video; census = pose.py's "
+        f"people count (IMAGE mode, up to {MAX_PEOPLE} poses, every {CENSUS_EVERY_S} s of clip), spread per frame"
     )
 
 
