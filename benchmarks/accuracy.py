@@ -19,10 +19,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from validation import POINTS, compare
 
-from balance.analysis import Analysis, analyze
-from balance.pose import MODELS_DIR
-from balance.validation import POINTS, compare
+from balance.config import settings
+from balance.pipeline import Analysis, analyze
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = ROOT / "sample_videos" / "synthetic"
@@ -70,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     results: dict[str, dict] = {}
     for model in args.models:
-        if model == "heavy" and not (MODELS_DIR / "pose_landmarker_heavy.task").is_file():
+        if model == "heavy" and not (settings().models_dir / "pose_landmarker_heavy.task").is_file():
             print("heavy: not built (python scripts/build_models.py --heavy); skipped")
             continue
         row: dict = {"clips": {}}

@@ -32,14 +32,14 @@ import cv2
 import numpy as np
 
 import balance
-from balance import pose as balance_pose
-from balance.analysis import analyze
 from balance.errors import BalanceError
-from balance.metrics import measure
-from balance.pose import DEFAULT_MAX_FPS, MIN_PARALLEL_S, resolve_model
-from balance.stance import find_trials
-from balance.tracking import consistent_sides
-from balance.video import VideoReader, probe
+from balance.measure.trial import measure
+from balance.pipeline import analyze
+from balance.pose import estimate as balance_pose
+from balance.pose.estimate import DEFAULT_MAX_FPS, MIN_PARALLEL_S, resolve_model
+from balance.pose.sides import consistent_sides
+from balance.stance.trials import find_trials
+from balance.video.reader import VideoReader, probe
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 CLIP_720 = MEDIA / "positive" / "sls_studio_woman_tree_front.mp4"
@@ -295,9 +295,9 @@ def sequential_loop(path: Path, model: str, max_fps: float | None, convert: str)
 _WORKER_START = """
 import sys, time
 t0 = time.perf_counter()
-import balance.pose
+import balance.pose.estimate
 t1 = time.perf_counter()
-balance.pose._quiet_mediapipe()
+balance.pose.estimate._quiet_mediapipe()
 import mediapipe
 from mediapipe.tasks.python import BaseOptions, vision
 t2 = time.perf_counter()
@@ -311,7 +311,7 @@ print(t1 - t0, t2 - t1, time.perf_counter() - t2)
 
 def process_start(model: str) -> tuple[float, float, float, float]:
     """A pose worker's fixed cost, as pose.py starts one (a fresh interpreter): (total wall s from launch to
-    exit, import balance.pose s, import mediapipe s, model load s)."""
+    exit, import balance.pose.estimate s, import mediapipe s, model load s)."""
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", _WORKER_START, str(resolve_model(model))],
@@ -422,7 +422,7 @@ def print_pose_loops(loops: dict[str, list[PoseLoop]]) -> None:
 
 def chunk_times(path: Path, repeat: int) -> None:
     """Each of the two chunks a workers=2 run makes, run one after the other in this process."""
-    from balance.pose import WARMUP_S, _Chunk, _run_chunk
+    from balance.pose.estimate import WARMUP_S, _Chunk, _run_chunk
 
     info = probe(path)
     model = str(resolve_model("full"))

@@ -1,7 +1,8 @@
 """Shared fixtures: where the clips are, and one pose-model run per clip per test session.
 
 The pose cache lives in a session temporary folder, so every test run computes each clip's landmarks
-once, for real, and every later use in the same run (library or CLI subprocess) reads them back.
+once, for real, and every later use in the same run (library or CLI subprocess) reads them back. A developer
+working on later stages may set BALANCE_TEST_POSE_CACHE to a folder kept between runs; CI never does.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from balance.analysis import Analysis, analyze
 from balance.errors import BalanceError
+from balance.pipeline import Analysis, analyze
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_videos"
@@ -24,7 +25,8 @@ SHARED_MEDIA = ROOT.parent / "shared" / "media"
 
 @pytest.fixture(scope="session", autouse=True)
 def pose_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    cache = tmp_path_factory.mktemp("pose-cache")
+    kept = os.environ.get("BALANCE_TEST_POSE_CACHE")
+    cache = Path(kept) if kept else tmp_path_factory.mktemp("pose-cache")
     old = os.environ.get("BALANCE_CACHE_DIR")
     os.environ["BALANCE_CACHE_DIR"] = str(cache)
     yield cache
@@ -58,7 +60,7 @@ def analysed(path: Path, height_cm: float | None = None) -> Analysis | BalanceEr
 def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The installed command line as a user runs it: a fresh process, real exit code and streams."""
     return subprocess.run(
-        [sys.executable, "-m", "balance.cli", *map(str, args)],
+        [sys.executable, "-m", "balance.cli.main", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from balance import landmarks as lm
-from balance.body import centre_of_mass
-from balance.pose import PoseTrack
-from balance.stance import Trial
-from balance.tracking import MIRROR
+from balance.measure.body import centre_of_mass
+from balance.pose import landmarks as lm
+from balance.pose.estimate import PoseTrack
+from balance.pose.sides import MIRROR
+from balance.stance.trials import Trial
 
 FPS = 30.0
 

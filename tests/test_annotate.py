@@ -12,11 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
-from balance import annotate
-from balance import landmarks as lm
-from balance.analysis import Analysis
-from balance.annotate import Flag, Overlay, flags_in, write_annotated
-from balance.video import VideoReader
+from balance.pipeline import Analysis
+from balance.pose import landmarks as lm
+from balance.results import video as annotate
+from balance.results.video import Flag, Overlay, flags_in, write_annotated
+from balance.video.reader import VideoReader
 
 from .conftest import SAMPLES, analysed
 

@@ -1,4 +1,4 @@
-"""balance.body: segment model centre of mass, leg length and tilt on figures with known geometry."""
+"""balance.measure.body: segment model centre of mass, leg length and tilt on figures with known geometry."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from balance import body
-from balance import landmarks as lm
+from balance.measure import body
+from balance.pose import landmarks as lm
 
 from .synthetic import Figure, figure_xy, world_from_image
 

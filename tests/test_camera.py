@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from balance.camera import CameraSource, FileAsCamera
 from balance.errors import VideoError
-from balance.video import Frame
+from balance.video.camera import CameraSource, FileAsCamera
+from balance.video.reader import Frame
 
 from .conftest import SAMPLES
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from balance.cli_history import EXPORT_COLUMNS, add_commands, add_save_options, save_analysis, save_from_args
+from balance.cli.history import EXPORT_COLUMNS, add_commands, add_save_options, save_analysis, save_from_args
 from balance.errors import StoreError
 
 from .test_progress import LEFT_AFTER, LEFT_BEFORE, RIGHT, START, half_document

@@ -1,4 +1,4 @@
-"""balance.decompose on synthetic figures whose joint motion is known by construction.
+"""balance.assess.decompose on synthetic figures whose joint motion is known by construction.
 
 Each figure stands on its left leg (right foot 0.5 leg lengths up from 1 s to 13 s) and turns rigid groups of
 landmarks about a joint by a known angle series: the whole body about the stance ankle (ankle strategy), the
@@ -13,10 +13,10 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from balance import landmarks as lm
-from balance.body import hip_centre
-from balance.decompose import Decomposition, decompose, moment_arms
-from balance.metrics import Window, camera_view, trial_window
+from balance.assess.decompose import Decomposition, decompose, moment_arms
+from balance.measure.body import hip_centre
+from balance.measure.trial import Window, camera_view, trial_window
+from balance.pose import landmarks as lm
 
 from .synthetic import (
     UPPER_BODY,

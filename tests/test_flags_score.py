@@ -1,4 +1,4 @@
-"""balance.flags, balance.score and balance.assess on synthetic holds whose flags are known by construction.
+"""balance.assess (flags, score, assessment) on synthetic holds whose flags are known by construction.
 
 Every hold stands on the left leg, front view, with the right foot 0.5 leg lengths up from 1 s to 13 s and the
 upper body shifted so the centre of mass is over the stance foot (a balanced figure: no instability or foot-loading
@@ -14,13 +14,13 @@ import json
 import numpy as np
 import pytest
 
-from balance import landmarks as lm
-from balance.assess import Assessment, assess
-from balance.body import LEG_LENGTH_PER_HEIGHT, centre_of_mass
-from balance.flags import ASSUMED_HEIGHT_CM, HIP_DROP_DEG, SYMMETRY_INDEX, WOBBLE_CM_S, Flag, asymmetry_flags
-from balance.metrics import SwayMetrics, measure
-from balance.score import FULL_HOLD_S, MAX_BESS_ERRORS, SCORE_MDC, WEIGHTS, Score, stability_score
-from balance.stance import Trial
+from balance.assess.assessment import Assessment, assess
+from balance.assess.flags import ASSUMED_HEIGHT_CM, HIP_DROP_DEG, SYMMETRY_INDEX, WOBBLE_CM_S, Flag, asymmetry_flags
+from balance.assess.score import FULL_HOLD_S, MAX_BESS_ERRORS, SCORE_MDC, WEIGHTS, Score, stability_score
+from balance.measure.body import LEG_LENGTH_PER_HEIGHT, centre_of_mass
+from balance.measure.trial import SwayMetrics, measure
+from balance.pose import landmarks as lm
+from balance.stance.trials import Trial
 
 from .synthetic import (
     Figure,

@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from balance import html_report
-from balance.analysis import Analysis
 from balance.errors import StoreError
-from balance.html_report import render_report, report_html, write_visuals
-from balance.report import result_files, write_outputs
+from balance.pipeline import Analysis
+from balance.results import html as html_report
+from balance.results.document import result_files, write_outputs
+from balance.results.html import render_report, report_html, write_visuals
 
 from .conftest import SAMPLES, analysed
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import cv2
 import pytest
 
-from balance.camera import FileAsCamera
-from balance.cli_record import add_record_command
+from balance.cli.record import add_record_command
 from balance.errors import DisplayError
-from balance.live import Phase, RecordResult, record
-from balance.video import probe
+from balance.live.session import Phase, RecordResult, record
+from balance.video.camera import FileAsCamera
+from balance.video.reader import probe
 
 from .conftest import SAMPLES
 

@@ -1,4 +1,4 @@
-"""balance.metrics on synthetic holds with a known sway: units, scale, camera view, analysis window, JSON."""
+"""balance.measure.trial on synthetic holds with a known sway: units, scale, camera view, analysis window, JSON."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from balance.body import LEG_LENGTH_PER_HEIGHT
-from balance.metrics import (
+from balance.measure.body import LEG_LENGTH_PER_HEIGHT
+from balance.measure.trial import (
     MIN_ANALYSED_S,
     PRE_LANDING_S,
     SETTLE_S,
@@ -17,8 +17,8 @@ from balance.metrics import (
     camera_view,
     measure,
 )
-from balance.pose import PoseTrack
-from balance.stance import Trial
+from balance.pose.estimate import PoseTrack
+from balance.stance.trials import Trial
 
 from .synthetic import Figure, between, clip_times, figure_xy, lift_profile, make_track
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from balance import plots
-from balance.analysis import Analysis
-from balance.report import to_json
+from balance.pipeline import Analysis
+from balance.results import plots
+from balance.results.document import to_json
 
 from .conftest import SAMPLES, analysed
 

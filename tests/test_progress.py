@@ -1,4 +1,4 @@
-"""balance.progress: weekly trends against the week-1 baseline judged by the MDC, left/right symmetry, programme
+"""balance.history.progress: weekly trends against the week-1 baseline judged by the MDC, left/right symmetry, programme
 weeks; on constructed numbers, and on a six-week history built from real analyses of the sample clips.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import cv2
 import pytest
 
-from balance.analysis import analyze
-from balance.progress import (
+from balance.history.model import Conditions, Programme, TrialRecord, Tripod
+from balance.history.progress import (
     HOLD,
     SCORE,
     SWAY,
@@ -29,8 +29,9 @@ from balance.progress import (
     trend,
     within_session_mdc,
 )
-from balance.report import to_json
-from balance.store import Conditions, Programme, Store, TrialRecord, Tripod
+from balance.history.store import Store
+from balance.pipeline import analyze
+from balance.results.document import to_json
 
 from .conftest import SAMPLES
 from .test_store import relabel

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from balance.analysis import Analysis
 from balance.errors import StanceError
+from balance.pipeline import Analysis
 
 from .conftest import analysed
 

@@ -1,4 +1,4 @@
-"""balance.signals on small synthetic traces whose cleaned form is known by construction."""
+"""balance.measure.signals on small synthetic traces whose cleaned form is known by construction."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.signal import butter, sosfilt
 
-from balance.signals import LOWPASS_HZ, LOWPASS_ORDER, MAX_GAP_S, clean, fill_gaps, hampel, lowpass, resample
+from balance.measure.signals import LOWPASS_HZ, LOWPASS_ORDER, MAX_GAP_S, clean, fill_gaps, hampel, lowpass, resample
 
 FS = 30.0
 

@@ -1,4 +1,4 @@
-"""balance.stance.find_trials / require_trials on synthetic 30 fps tracks whose trials are known by construction.
+"""balance.stance.trials.find_trials / require_trials on synthetic 30 fps tracks whose trials are known by construction.
 
 Foot heights are in leg lengths (the figure's legs keep their length), so FOOT_UP = 0.15 means what it says.
 """
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from balance.errors import PoseError, StanceError
-from balance.pose import PoseTrack
-from balance.stance import MAX_DROPOUT_S, MIN_TRIAL_S, Trial, find_trials, require_trials
+from balance.pose.estimate import PoseTrack
+from balance.stance.trials import MAX_DROPOUT_S, MIN_TRIAL_S, Trial, find_trials, require_trials
 
 from .synthetic import Figure, between, clip_times, lift_profile, make_track
 

@@ -1,4 +1,4 @@
-"""balance.store on temporary databases: migrations (empty and v1), one transaction per write, duplicates,
+"""balance.history.store on temporary databases: migrations (empty and v1), one transaction per write, duplicates,
 two processes writing at once, damaged/foreign/newer files refused and left byte-for-byte, the default path.
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from balance.errors import StoreError
-from balance.report import to_json
-from balance.store import LATEST_VERSION, Store, default_db_path
+from balance.history.store import LATEST_VERSION, Store, default_db_path
+from balance.results.document import to_json
 
 from .conftest import SAMPLES, analysed
 
@@ -71,7 +71,7 @@ def test_empty_database_is_created_at_the_latest_schema(tmp_path: Path) -> None:
         assert store.schema_version() == LATEST_VERSION
 
 
-# The schema as version 1 shipped it, written out by hand (not taken from balance.store), so the test
+# The schema as version 1 shipped it, written out by hand (not taken from balance.history.store), so the test
 # notices if migration 1 is ever edited instead of adding a migration.
 V1_SQL = """
 CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
@@ -202,7 +202,7 @@ WRITER = textwrap.dedent(
     import json, sys, time, hashlib
     from datetime import date, timedelta
     from pathlib import Path
-    from balance.store import Store
+    from balance.history.store import Store
     db, doc_file, me, go = sys.argv[1:5]
     doc = json.loads(Path(doc_file).read_text())
     tags = [f"{me}-{i}" for i in range(20)] + [f"shared-{i}" for i in range(10)]
@@ -327,7 +327,7 @@ def test_a_writer_held_up_past_the_busy_timeout_gets_a_clear_error(
 ) -> None:
     db = tmp_path / "h.db"
     Store(db).close()
-    monkeypatch.setattr("balance.store.BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("balance.history.store.BUSY_TIMEOUT_S", 0.2)
     blocker = sqlite3.connect(db, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another process in the middle of its write
     try:

@@ -1,4 +1,4 @@
-"""Tests of balance.sway against published force-plate values and signals with answers known by construction.
+"""Tests of balance.measure.sway against published force-plate values and signals with answers known by construction.
 The oracle data live in ../shared/reference/cop beside the project root; tests needing them skip without it.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import signal, stats
 
-from balance import sway
+from balance.measure import sway
 
 COP = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cop"
 BDS_TRIALS = [f"BDS{i:05d}" for i in range(1, 11)]

@@ -1,4 +1,4 @@
-"""balance.tracking (left/right label-flip repair) and PoseTrack's own contract: frozen arrays, save/load."""
+"""balance.pose.sides (left/right label-flip repair) and PoseTrack's own contract: frozen arrays, save/load."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from balance.pose import PoseTrack
-from balance.tracking import MIRROR, consistent_sides, flipped_frames
+from balance.pose.estimate import PoseTrack
+from balance.pose.sides import MIRROR, consistent_sides, flipped_frames
 
 from .synthetic import between, clip_times, lift_profile, make_track
 

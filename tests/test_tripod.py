@@ -1,4 +1,4 @@
-"""balance.tripod: the tripod's barycentric split, the centre of mass in foot coordinates from hand-placed world
+"""balance.assess.tripod: the tripod's barycentric split, the centre of mass in foot coordinates from hand-placed world
 and picture landmarks, and the whole estimate (with its Monte-Carlo uncertainty) on a synthetic hold.
 """
 
@@ -10,10 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from balance import landmarks as lm
-from balance.body import FOOT, SHANK
-from balance.metrics import trial_window
-from balance.tripod import (
+from balance.assess.tripod import (
     TRIPOD,
     TripodEstimate,
     estimate_tripod,
@@ -21,6 +18,9 @@ from balance.tripod import (
     projection_world,
     tripod_weights,
 )
+from balance.measure.body import FOOT, SHANK
+from balance.measure.trial import trial_window
+from balance.pose import landmarks as lm
 
 from .synthetic import Figure, balanced_sway_px, clip_times, figure_xy, hold_trial, lift_profile, track_from_xy
 

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from balance.analysis import Analysis
-from balance.validation import compare
+from balance.pipeline import Analysis
+from benchmarks.validation import compare
 
 from .conftest import SAMPLES, analysed
 

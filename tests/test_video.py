@@ -1,4 +1,4 @@
-"""Tests for balance.video: bad inputs, rotation, container timestamps, decimation, truncation, streaming.
+"""Tests for balance.video.reader: bad inputs, rotation, container timestamps, decimation, truncation, streaming.
 
 Clips in tests/data/ come from scripts/make_test_clips.py; ../shared/media clips are only read in place.
 """
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from balance.errors import VideoError
-from balance.video import VideoReader, probe
+from balance.video.reader import VideoReader, probe
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"

@@ -1,0 +1,3 @@
+"""SwayMetrics -> Assessment: where the wobble comes from, the tripod, plain-words flags and the stability score.
+Pure functions of arrays.
+"""

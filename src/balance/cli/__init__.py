@@ -1,0 +1,3 @@
+"""The `balance` command: thin argument parsing and formatting over the library; errors become one line and an exit
+code.
+"""

@@ -1,0 +1,168 @@
+"""The `balance` command: a thin layer of argument parsing and formatting over the library.
+
+Library errors (balance.errors) become one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import webbrowser
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from balance.cli.history import add_commands, add_save_options, save_from_args
+from balance.cli.record import add_record_command
+from balance.config import settings
+from balance.errors import BalanceError
+
+# OpenCV's FFmpeg backend prints decoder complaints ("moov atom not found") for damaged files; the
+# user gets our one-line explanation instead. Must be set before cv2 opens its first capture.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _height(text: str) -> float:
+    value = float(text)
+    if not 80 <= value <= 250:
+        raise argparse.ArgumentTypeError(f"{text} cm is not a plausible standing height (80-250 cm)")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="balance", description="Single-leg stance balance from video.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("analyze", help="find single-leg trials in a clip and measure sway")
+    a.add_argument("clip", type=Path, help="video file (mp4, mov, avi, webm, mkv)")
+    a.add_argument("--out", type=Path, help="folder for analysis.json and frames.csv (default results/<clip>)")
+    a.add_argument("--json", action="store_true", help="print the JSON document instead of the summary")
+    a.add_argument("--model", default="full", help="pose model: lite, full (default), heavy or a .task path")
+    a.add_argument("--height-cm", type=_height, help="subject's standing height: report sway in cm")
+    a.add_argument("--max-fps", type=float, default=30.0, help="analyse at most this many frames a second (default 30)")
+    a.add_argument("--workers", type=int, help="parallel pose processes (default: 2 for clips over 12 s)")
+    a.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.add_argument("--no-video", action="store_true", help="skip the annotated video (the slowest output)")
+    add_save_options(a)
+    add_commands(sub)
+    add_record_command(sub)
+    r = sub.add_parser("report", help="re-render report.html from a saved analysis.json (no pose model)")
+    r.add_argument("analysis_json", type=Path, help="results/<clip>/analysis.json")
+    r.add_argument("--open", action="store_true", help="open the report in the default browser")
+    r.add_argument("--name", help="person's name for the report's header")
+    r.set_defaults(handler=cmd_report)
+    return parser
+
+
+def _progress_bar(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("pose"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not enabled,
+        console=Console(stderr=True),
+    )
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from balance.pipeline import analyze
+    from balance.results.document import result_files, summary, to_json
+    from balance.results.html import write_visuals
+
+    show = not args.quiet and sys.stderr.isatty()
+    with _progress_bar(show) as bar:
+        task = bar.add_task("pose", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, done))
+
+        analysis = analyze(
+            args.clip,
+            model=args.model,
+            height_cm=args.height_cm,
+            max_fps=args.max_fps or None,
+            workers=args.workers,
+            use_cache=not args.no_cache,
+            progress=progress,
+        )
+    out = args.out if args.out is not None else Path("results") / args.clip.stem
+    doc = to_json(analysis)
+    written = write_visuals(analysis, out, video=not args.no_video, name=args.name, extra=result_files(analysis))
+    if args.json:
+        print(json.dumps(doc, indent=2, allow_nan=False))
+    else:
+        print(summary(analysis))
+        print(f"\nResults: {', '.join(str(p) for p in written)}")
+    if args.name:
+        message = save_from_args(doc, args)
+        # --json keeps stdout a pure JSON document.
+        print(message, file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from balance.errors import StoreError
+    from balance.results.html import render_report
+
+    path: Path = args.analysis_json
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise StoreError(f"no saved analysis at {path}", "Give the analysis.json that balance analyze wrote") from exc
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{path} is not a readable analysis.json ({exc})", "Run balance analyze again") from exc
+    if not isinstance(doc, dict) or "schema_version" not in doc:
+        raise StoreError(f"{path} is not an analysis.json from balance", "Run balance analyze again")
+    out = render_report(doc, path.parent / "report.html", plots_dir=path.parent, name=args.name)
+    print(f"Report: {out}")
+    if args.open:
+        webbrowser.open(out.resolve().as_uri())
+    return 0
+
+
+def _silence_native_logs() -> None:
+    """Send C-level stderr (MediaPipe/TFLite/glog banners, which ignore Python logging) to /dev/null.
+
+    Python's own sys.stderr moves to a duplicate of the real stream first, so our messages, the progress
+    bar and any genuine traceback still reach the user. BALANCE_DEBUG=1 keeps the native logs.
+    """
+    if settings().debug:
+        return
+    sys.stderr.flush()
+    real = os.dup(2)
+    sys.stderr = os.fdopen(real, "w", buffering=1, errors="backslashreplace")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "analyze" and args.week is not None and not args.name:
+        parser.error("--week needs --name: the week belongs to a person's history")
+    _silence_native_logs()
+    try:
+        return args.handler(args) if hasattr(args, "handler") else cmd_analyze(args)
+    except BalanceError as exc:
+        print(f"balance: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`balance analyze clip | head`): the results are written; stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("balance: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The `balance record` command: a live single-leg stance test from a camera (or a clip played as one).
+
+A thin layer over balance.live.session.record: argument parsing, the source choice, and the printed result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from balance.live.session import LIVE_MODEL, RecordResult, record
+from balance.video.camera import CameraSource, FileAsCamera, LiveSource
+
+
+def _duration(text: str) -> float:
+    value = float(text)
+    if not 3 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"{text} s is not a usable trial length (3-600 s)")
+    return value
+
+
+def add_record_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register `record` on the `balance` parser's subparsers; the handler is set as the `func` default."""
+    r = subparsers.add_parser("record", help="test balance live from a camera, save the clip and analyse it")
+    r.add_argument("--leg", choices=("left", "right", "both"), default="both", help="stance leg (default both)")
+    r.add_argument("--duration", type=_duration, default=30.0, help="seconds per leg before time is up (default 30)")
+    r.add_argument("--name", help="subject's name, used in the file names")
+    r.add_argument("--camera", default="0", help="camera index or device (default 0), or a video file to play as one")
+    r.add_argument("--no-window", action="store_true", help="no camera window: prompts on the console")
+    r.add_argument("--out", type=Path, default=Path("recordings"), help="folder for the clip (default recordings/)")
+    r.add_argument("--model-live", default=LIVE_MODEL, help="pose model while recording (default lite)")
+    r.add_argument("--model", default="full", help="pose model for the analysis afterwards (default full)")
+    r.add_argument("--width", type=int, default=640, help="camera picture width (default 640)")
+    r.add_argument("--height", type=int, default=480, help="camera picture height (default 480)")
+    r.add_argument("--fps", type=float, default=30.0, help="camera frame rate to ask for (default 30)")
+    r.set_defaults(handler=cmd_record)
+    return r
+
+
+def open_source(spec: str, width: int, height: int, fps: float) -> LiveSource:
+    """A digit is a camera index; an existing file plays as a camera; anything else is a device path or URL."""
+    if spec.isdigit():
+        return CameraSource(int(spec), width, height, fps)
+    if Path(spec).is_file():
+        return FileAsCamera(spec)
+    return CameraSource(spec, width, height, fps)
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    legs = ("left", "right") if args.leg == "both" else (args.leg,)
+    source = open_source(args.camera, args.width, args.height, args.fps)
+    result = record(
+        source,
+        legs,
+        args.duration,
+        args.out,
+        name=args.name,
+        live_model=args.model_live,
+        offline_model=args.model,
+        window=not args.no_window,
+        say=lambda line: print(f"> {line}", file=sys.stderr, flush=True),
+    )
+    print(format_result(result))
+    return 0 if result.analysis is not None else 1
+
+
+def format_result(result: RecordResult) -> str:
+    live = result.live
+    s = live.stats
+    lines = []
+    if live.stopped_early:
+        lines.append("Recording stopped before the test finished; what was recorded is kept.")
+    if live.capture_error:
+        lines.append(f"Camera: {live.capture_error}")
+    for t in live.trials:
+        lines.append(f"Live: {t.stance_leg} leg held {t.hold_s:.1f} s from {t.lift_off_s:.1f} s ({t.ended_by})")
+    lat = (
+        f"{s.latency_ms_median:.0f} ms median, {s.latency_ms_p95:.0f} ms p95"
+        if math.isfinite(s.latency_ms_median)
+        else "-"
+    )
+    lines.append(
+        f"Live processing: {s.processed_fps:.1f} frames/s ({s.frames_processed} of {s.frames_captured} frames, "
+        f"{s.frames_dropped} dropped), latency {lat}"
+    )
+    if result.clip is None:
+        lines.append("Nothing was recorded.")
+        return "\n".join(lines)
+    lines.append(f"Clip: {result.clip} (capture times: {result.timestamps})")
+    if result.analysis is not None:
+        from balance.results.document import summary
+
+        lines += ["", summary(result.analysis)]
+    elif result.analysis_error:
+        lines.append(f"Analysis of the clip: {result.analysis_error}")
+        lines.append(f"Analyse it again later with: balance analyze {result.clip}")
+    return "\n".join(lines)

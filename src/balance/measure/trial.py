@@ -1,0 +1,238 @@
+"""Turn one trial's landmarks into sway traces relative to the stance foot, and score each trace.
+
+Pure functions: PoseTrack + Trial -> SwayMetrics (centre of mass, hip, shoulders, trunk and pelvis angles, foot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from balance.measure.body import (
+    LEG_LENGTH_PER_HEIGHT,
+    centre_of_mass,
+    hip_centre,
+    leg_length,
+    shoulder_centre,
+    tilt_deg,
+)
+from balance.measure.signals import LOWPASS_HZ, LOWPASS_ORDER, clean
+from balance.measure.sway import TraceMetrics, trace_metrics
+from balance.pose import landmarks as lm
+from balance.pose.estimate import PoseTrack
+from balance.stance.trials import Trial
+
+# Sway is analysed after the body settles from the lift and before it prepares to land: the first
+# second after lift-off is the transition, not the steady stance (Riemann et al. 1999 score BESS
+# errors only after the stance is taken; force-plate single-leg studies commonly discard the first
+# 1-2 s), and the last 0.25 s before touch-down is the landing itself.
+SETTLE_S = 1.0
+PRE_LANDING_S = 0.25
+# When the subject is lost (a cut, a fade, walking out of the picture) the last half second is often a
+# cross-dissolve or a partial body whose landmarks are unreliable, so it is left out too.
+PRE_LOSS_S = 0.5
+MIN_ANALYSED_S = 2.0
+# Metrics are computed on a uniform grid at the clip's own rate, capped at 30 Hz (>= 6x the low-pass).
+MAX_FS = 30.0
+MIN_VISIBILITY = 0.5
+# Shoulder width over trunk length in the picture (both from landmarks, median over the trial):
+# about 0.6-0.75 facing the camera and under 0.2 side-on in the sample clips; it shrinks with the cosine
+# of the body's turn, so 0.5 is about 40 degrees off frontal and 0.3 about 65 degrees.
+FRONT_MIN_RATIO = 0.5
+SIDE_MAX_RATIO = 0.3
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How landmark distances become the reported unit."""
+
+    unit: str  # "cm" with the subject's height, else "%leg" (percent of the stance leg's length)
+    image_per_unit: float  # pixels per unit
+    world_per_unit: float  # MediaPipe world metres per unit
+    leg_length_px: float
+    leg_length_world_m: float
+    height_cm: float | None
+
+
+@dataclass(frozen=True)
+class SwayMetrics:
+    """Sway of one trial. Traces are relative to the stance ankle unless named otherwise."""
+
+    trial: Trial
+    view: str  # "front", "side" or "oblique"
+    view_ratio: float
+    horizontal_axis: str  # what the picture's horizontal axis measures in this view
+    scale: Scale
+    analysed_from_s: float
+    analysed_to_s: float
+    fs: float
+    coverage: float  # share of analysed frames where the landmarks were visible
+    observed: tuple[TraceMetrics, ...]  # along the picture's horizontal axis
+    depth_estimates: tuple[TraceMetrics, ...]  # two axes: picture horizontal + MediaPipe depth (estimate)
+    angles: tuple[TraceMetrics, ...]  # trunk lean and pelvic tilt, degrees in the picture plane
+    grid: np.ndarray  # uniform time grid of the analysed window, s
+    series: dict[str, np.ndarray]  # the filtered traces on that grid, by name (unit as above)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "view": self.view,
+            "view_ratio": round(self.view_ratio, 3),
+            "horizontal_axis": self.horizontal_axis,
+            "unit": self.scale.unit,
+            "height_cm": self.scale.height_cm,
+            "leg_length_px": round(self.scale.leg_length_px, 1),
+            "analysed_from_s": round(self.analysed_from_s, 3),
+            "analysed_to_s": round(self.analysed_to_s, 3),
+            "sample_rate_hz": self.fs,
+            "landmark_coverage": round(self.coverage, 3),
+            "observed": {m.name: m.to_dict() for m in self.observed},
+            "depth_estimates": {m.name: m.to_dict() for m in self.depth_estimates},
+            "angles": {m.name: m.to_dict() for m in self.angles},
+        }
+
+
+def body_scale(track: PoseTrack, trial: Trial, height_cm: float | None) -> Scale:
+    sl = slice(trial.start_index, trial.stop_index)
+    leg_px = float(np.nanmedian(leg_length(track.image_xy[sl], trial.stance_leg)))
+    leg_m = float(np.nanmedian(leg_length(track.world[sl], trial.stance_leg)))
+    if height_cm:
+        leg_cm = LEG_LENGTH_PER_HEIGHT * height_cm
+        return Scale("cm", leg_px / leg_cm, leg_m / leg_cm, leg_px, leg_m, height_cm)
+    return Scale("%leg", leg_px / 100.0, leg_m / 100.0, leg_px, leg_m, None)
+
+
+def camera_view(xy: np.ndarray) -> tuple[str, float]:
+    shoulders = np.abs(xy[:, lm.SHOULDER["left"], 0] - xy[:, lm.SHOULDER["right"], 0])
+    trunk = np.linalg.norm(shoulder_centre(xy) - hip_centre(xy), axis=1)
+    ratio = float(np.nanmedian(shoulders / trunk))
+    if ratio >= FRONT_MIN_RATIO:
+        return "front", ratio
+    if ratio <= SIDE_MAX_RATIO:
+        return "side", ratio
+    return "oblique", ratio
+
+
+HORIZONTAL_AXIS = {
+    "front": "ml",
+    "side": "ap",
+    "oblique": "mixed",
+}
+AXIS_WORDS = {
+    "ml": "side to side (medio-lateral)",
+    "ap": "forward-backward (antero-posterior)",
+    "mixed": "across the picture (oblique view: a mix of side-to-side and forward-backward)",
+}
+
+
+def analysis_window(track: PoseTrack, trial: Trial) -> slice:
+    t = track.t
+    start = trial.lift_off_s + (0.0 if trial.starts_with_clip else SETTLE_S)
+    if trial.touch_down_s is not None:
+        stop = trial.end_s - PRE_LANDING_S
+    elif trial.end_s < t[-1]:
+        stop = trial.end_s - PRE_LOSS_S
+    else:
+        stop = trial.end_s
+    if stop - start < MIN_ANALYSED_S:
+        start, stop = trial.lift_off_s, trial.end_s
+    i0 = max(trial.start_index, int(np.searchsorted(t, start)))
+    i1 = min(trial.stop_index, int(np.searchsorted(t, stop, side="right")))
+    return slice(i0, i1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The analysed frames of one trial: raw landmarks, which frames are usable, and the metrics' rate."""
+
+    t: np.ndarray
+    xy: np.ndarray
+    world: np.ndarray
+    valid: np.ndarray
+    fs: float
+    stance: str
+
+
+def trial_window(track: PoseTrack, trial: Trial) -> Window:
+    sl = analysis_window(track, trial)
+    xy, vis = track.image_xy[sl], track.visibility[sl]
+    # Arms and the far leg are often hidden (side views, hands behind the back); MediaPipe still places
+    # them well enough for a 5 %-of-mass share, so validity rests on the trunk and the stance foot.
+    core = [lm.SHOULDER["left"], lm.SHOULDER["right"], lm.HIP["left"], lm.HIP["right"], *lm.FOOT[trial.stance_leg]]
+    valid = np.all(vis[:, core] >= MIN_VISIBILITY, axis=1) & np.isfinite(xy[:, 0, 0])
+    fs = min(MAX_FS, round(track.fps, 3)) if track.fps else MAX_FS
+    return Window(track.t[sl], xy, track.world[sl], valid, fs, trial.stance_leg)
+
+
+def measure(track: PoseTrack, trial: Trial, height_cm: float | None = None) -> SwayMetrics:
+    """Sway metrics of one trial (the track should already have consistent sides)."""
+    w = trial_window(track, trial)
+    t, xy, world, valid, fs, stance = w.t, w.xy, w.world, w.valid, w.fs, w.stance
+    scale = body_scale(track, trial, height_cm)
+    view, ratio = camera_view(xy)
+    axis = HORIZONTAL_AXIS[view]
+    ankle = lm.ANKLE[stance]
+
+    points = {
+        "centre_of_mass": (centre_of_mass(xy), centre_of_mass(world)),
+        "hip_centre": (hip_centre(xy), hip_centre(world)),
+        "shoulder_centre": (shoulder_centre(xy), shoulder_centre(world)),
+    }
+    series: dict[str, np.ndarray] = {}
+    observed: list[TraceMetrics] = []
+    depth: list[TraceMetrics] = []
+    grid = np.empty(0)
+    coverage = 1.0
+    for name, (img, wld) in points.items():
+        # Relative to the stance ankle: camera shake and whole-picture drift cancel, and MediaPipe's world
+        # landmarks (centred on the hips) carry no whole-body translation of their own.
+        horiz = (img[:, 0] - xy[:, ankle, 0]) / scale.image_per_unit
+        dep = (wld[:, 2] - world[:, ankle, 2]) / scale.world_per_unit
+        grid, both, coverage = clean(t, np.column_stack([horiz, dep]), valid, fs)
+        series[name] = both[:, 0]
+        series[f"{name}_depth"] = both[:, 1]
+        observed.append(trace_metrics(name, both[:, 0], fs, (axis,), scale.unit))
+        depth.append(trace_metrics(name, both, fs, (axis, "depth_estimate"), scale.unit))
+
+    # The stance foot itself: its centre's motion in the picture about its own mean, horizontal and vertical.
+    foot = xy[:, list(lm.FOOT[stance])].mean(axis=1) / scale.image_per_unit
+    _, foot_f, _ = clean(t, foot, valid, fs)
+    series["stance_foot"] = foot_f
+    observed.append(trace_metrics("stance_foot", foot_f, fs, (axis, "vertical"), scale.unit))
+
+    trunk = tilt_deg(hip_centre(xy), shoulder_centre(xy))
+    hips = xy[:, lm.HIP[lm.other(stance)]] - xy[:, lm.HIP[stance]]
+    # Pelvic tilt in the picture: the free-side hip above (+) or below (-) the stance-side hip, degrees;
+    # seen from the front this is pelvic obliquity, and a negative value is the free-side hip drop.
+    sign = 1.0 if hips[:, 0].mean() >= 0 else -1.0
+    pelvis = np.degrees(np.arctan2(-hips[:, 1], sign * hips[:, 0]))
+    angles = []
+    for name, ang in (("trunk_lean", trunk), ("pelvic_tilt", pelvis)):
+        _, ang_f, _ = clean(t, ang, valid, fs)
+        series[name] = ang_f
+        angles.append(trace_metrics(name, ang_f, fs, ("picture_plane",), "deg"))
+
+    return SwayMetrics(
+        trial=trial,
+        view=view,
+        view_ratio=ratio,
+        horizontal_axis=axis,
+        scale=scale,
+        analysed_from_s=float(t[0]),
+        analysed_to_s=float(t[-1]),
+        fs=fs,
+        coverage=coverage,
+        observed=tuple(observed),
+        depth_estimates=tuple(depth),
+        angles=tuple(angles),
+        grid=grid,
+        series=series,
+    )
+
+
+FILTER_NOTE = (
+    f"landmarks: Hampel outlier rejection (+-3 frames, 3 MAD), gaps up to 0.5 s bridged linearly, "
+    f"resampled to a uniform grid, zero-lag Butterworth low-pass order {LOWPASS_ORDER} at {LOWPASS_HZ:g} Hz "
+    f"(forward-backward)"
+)

@@ -1,0 +1,475 @@
+"""Figures of the analysis as PNG bytes (matplotlib, Agg): sway per segment, stabilogram, tripod map, shares, sides.
+
+Drawn from the JSON document (report.to_json) plus the per-trial traces of series.npz, so saved results re-render.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Ellipse, Polygon
+from scipy import stats
+
+from balance.pipeline import Analysis
+from balance.results.video import FOOT_OUTLINE
+
+SERIES_FORMAT = "balance-series-1"
+DPI = 100
+# Figure sizes in inches; at DPI these are the PNGs' pixel sizes, which the report lays out for A4.
+SIZES = {
+    "sway": (8.0, 5.6),
+    "stabilogram": (4.6, 4.6),
+    "tripod": (3.4, 4.6),
+    "shares": (8.0, 2.0),
+    "left_right": (8.0, 2.5),
+}
+UNIT_LABEL = {"cm": "cm", "%leg": "% leg length", "deg": "deg"}
+AXIS_LABEL = {
+    "ml": "side to side (medio-lateral)",
+    "ap": "forward-backward (antero-posterior)",
+    "mixed": "across the picture (oblique view)",
+}
+# The depth estimate is the axis the camera looks along: forward-backward in a front view, and so on.
+DEPTH_LABEL = {
+    "ml": "forward-backward, depth estimate",
+    "ap": "side to side, depth estimate",
+    "mixed": "along the camera's line of sight, estimate",
+}
+SEGMENT_COLOURS = {"foot": "#2a9d8f", "hip": "#e9c46a", "trunk": "#e76f51"}
+LEG_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
+TRIPOD_KEYS = ("inner_ball", "outer_ball", "big_toe")
+TRIPOD_WORDS = {"inner_ball": "inner ball", "outer_ball": "outer ball", "big_toe": "big toe"}
+
+
+# --- the per-trial traces ------------------------------------------------------------------------------
+
+
+def series_npz(analysis: Analysis) -> bytes:
+    """Every trial's time grid and filtered traces (SwayMetrics.grid and .series) as one .npz file."""
+    arrays: dict[str, np.ndarray] = {"format": np.array(SERIES_FORMAT)}
+    for k, m in enumerate(analysis.trials):
+        arrays[f"trial{k}__grid"] = np.asarray(m.grid, dtype=np.float64)
+        for name, values in m.series.items():
+            arrays[f"trial{k}__{name}"] = np.asarray(values, dtype=np.float64)
+        # The tripod estimate's centre-of-mass projection (fore-aft, medial; foot lengths) on the same grid.
+        assessments = getattr(analysis, "assessments", ())
+        projection = (
+            getattr(getattr(assessments[k], "tripod", None), "projection", None) if k < len(assessments) else None
+        )
+        if projection is not None:
+            arrays[f"trial{k}__tripod_projection"] = np.asarray(projection, dtype=np.float64)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
+def load_series(source: Path | bytes) -> list[dict[str, np.ndarray]]:
+    """The traces of a series.npz file (or its bytes), one dict per trial in the JSON's order: "grid" plus
+    each trace by name."""
+    with np.load(io.BytesIO(source) if isinstance(source, bytes) else source) as data:
+        if "format" not in data or str(data["format"]) != SERIES_FORMAT:
+            raise ValueError(f"not a {SERIES_FORMAT} file")
+        trials: dict[int, dict[str, np.ndarray]] = {}
+        for key in data.files:
+            if key.startswith("trial") and "__" in key:
+                head, name = key.split("__", 1)
+                trials.setdefault(int(head[5:]), {})[name] = data[key]
+    return [trials.get(k, {}) for k in range(max(trials, default=-1) + 1)]
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def issue4(trial: Mapping[str, Any], key: str) -> Any:
+    """An optional result of the wobble analysis (issue 4), at the trial's top level or in its metrics."""
+    value = trial.get(key)
+    if value is None and isinstance(trial.get("metrics"), Mapping):
+        value = trial["metrics"].get(key)
+    return value
+
+
+def trial_title(trial: Mapping[str, Any], k: int) -> str:
+    return f"Trial {k + 1}: {trial.get('stance_leg', '?')} leg"
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    # No "Software" text chunk: it names a web address, and the report promises none.
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _figure(kind: str, **kwargs: Any) -> tuple[Figure, Any]:
+    # A bare Figure renders through Agg without pyplot: no global backend switch, no GUI, no figure registry.
+    fig = Figure(figsize=SIZES[kind], dpi=DPI)
+    return fig, fig.subplots(**kwargs)
+
+
+def _unit(trial: Mapping[str, Any]) -> str:
+    return UNIT_LABEL.get(str(trial.get("metrics", {}).get("unit", "%leg")), "unit")
+
+
+def _finite(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    return a[np.all(np.isfinite(a.reshape(len(a), -1)), axis=1)] if len(a) else a
+
+
+# --- sway over time ------------------------------------------------------------------------------------
+
+
+def sway_plot(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -> bytes:
+    """Foot, hip, trunk and whole-body sway over the trial, each about its mean, with lift-off and touch-down."""
+    metrics = trial.get("metrics", {})
+    unit = _unit(trial)
+    axis = AXIS_LABEL.get(str(metrics.get("horizontal_axis")), "across the picture")
+    grid = np.asarray(s["grid"], dtype=float)
+    rows = [
+        ("Foot", "stance_foot", None, "stance foot centre"),
+        ("Hip", "hip_centre", "pelvic_tilt", "hip centre"),
+        ("Trunk", "shoulder_centre", "trunk_lean", "shoulder centre"),
+        ("Whole body", "centre_of_mass", None, "centre of mass"),
+    ]
+    fig, axes = _figure("sway", nrows=len(rows), sharex=True)
+    traces = {}
+    for _, key, _, _ in rows:
+        v = np.asarray(s.get(key, np.full(len(grid), np.nan)), dtype=float)
+        v = v[:, 0] if v.ndim == 2 else v  # the foot's first column is its horizontal motion
+        traces[key] = v - np.nanmean(v) if np.isfinite(v).any() else v
+    # One position scale for every row, so the segment that wobbles most shows as the widest trace.
+    lim = max([float(np.nanmax(np.abs(v))) for v in traces.values() if np.isfinite(v).any()] + [1e-6]) * 1.15
+    lift, down = float(trial.get("lift_off_s", grid[0])), trial.get("touch_down_s")
+    end = float(down) if down is not None else float(grid[-1])
+    for ax, (label, key, angle, words) in zip(axes, rows, strict=True):
+        ax.plot(grid, traces[key], color="#264653", lw=1.2, label=words)
+        ax.set_ylim(-lim, lim)
+        ax.set_ylabel(f"{label}\n{unit}", fontsize=8)
+        ax.axhline(0, color="0.75", lw=0.6)
+        if angle is not None and angle in s:
+            twin = ax.twinx()
+            a = np.asarray(s[angle], dtype=float)
+            twin.plot(grid, a - np.nanmean(a), color="#e76f51", lw=0.9, ls="--")
+            amax = max(float(np.nanmax(np.abs(a - np.nanmean(a)))) * 1.15, 0.5)
+            twin.set_ylim(-amax, amax)
+            twin.set_ylabel(f"{angle.replace('_', ' ')}\ndeg (dashed)", fontsize=7, color="#e76f51")
+            twin.tick_params(labelsize=7, colors="#e76f51")
+        ax.tick_params(labelsize=7)
+        ax.axvspan(lift, grid[0], color="0.92", lw=0)
+        ax.axvspan(grid[-1], end, color="0.92", lw=0)
+        ax.axvline(lift, color="#2a9d8f", lw=1.5)
+        ax.axvline(end, color="#d62728" if down is not None else "0.4", lw=1.5)
+    top = axes[0]
+    top.text(
+        lift,
+        lim * 1.05,
+        " clip start" if trial.get("starts_with_clip") else " lift-off",
+        fontsize=7,
+        color="#2a9d8f",
+        va="bottom",
+    )
+    end_word = {"touch_down": "touch-down ", "subject_lost": "subject lost "}.get(
+        str(trial.get("ended_by")), "clip end "
+    )
+    top.text(
+        end, lim * 1.05, end_word, fontsize=7, ha="right", va="bottom", color="#d62728" if down is not None else "0.4"
+    )
+    shaded = grid[0] - lift > 0.05 or end - grid[-1] > 0.05
+    axes[-1].set_xlabel(
+        "time in clip (s)" + ("; grey: settling and landing, not analysed" if shaded else ""), fontsize=8
+    )
+    axes[-1].set_xlim(lift - 0.2, end + 0.2)
+    fig.suptitle(f"{trial_title(trial, k)}: sway {axis}, about each trace's mean", fontsize=10)
+    fig.subplots_adjust(left=0.1, right=0.9, top=0.9, bottom=0.09, hspace=0.12)
+    return _png(fig)
+
+
+# --- stabilogram ---------------------------------------------------------------------------------------
+
+
+def prediction_ellipse(xy: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, float, float, float]:
+    """Centre, full width, full height and angle (deg) of the 95 % prediction ellipse (F distribution).
+
+    Same convention as sway.prediction_ellipse_area (Schubert & Kirchner 2014): the semi-axes are
+    sqrt(c * eigenvalue) with c = F(level; 2, n-2) * 2(n-1)(n+1) / (n(n-2)), S with n - 1.
+    """
+    a = _finite(xy)
+    n = len(a)
+    if n < 4:
+        raise ValueError(f"an ellipse needs at least 4 samples; got {n}")
+    cov = np.cov(a, rowvar=False, ddof=1)
+    vals, vecs = np.linalg.eigh(cov)
+    vals = np.clip(vals, 0.0, None)
+    c = float(stats.f.ppf(level, 2, n - 2)) * 2 * (n - 1) * (n + 1) / (n * (n - 2))
+    angle = math.degrees(math.atan2(vecs[1, 1], vecs[0, 1]))
+    return a.mean(axis=0), 2 * math.sqrt(c * vals[1]), 2 * math.sqrt(c * vals[0]), angle
+
+
+def _ellipse_extent(centre: np.ndarray, width: float, height: float, angle: float) -> np.ndarray:
+    """Half-extent of the ellipse's bounding box along x and y, plus its centre's offset."""
+    a, b, t = width / 2, height / 2, math.radians(angle)
+    half = np.array([math.hypot(a * math.cos(t), b * math.sin(t)), math.hypot(a * math.sin(t), b * math.cos(t))])
+    return np.abs(centre) + half
+
+
+def stabilogram(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -> bytes | None:
+    """Centre of mass: observed horizontal axis against the depth estimate, with the 95 % prediction ellipse."""
+    if "centre_of_mass" not in s or "centre_of_mass_depth" not in s:
+        return None
+    xy = _finite(np.column_stack([s["centre_of_mass"], s["centre_of_mass_depth"]]))
+    if len(xy) < 4:
+        return None
+    xy = xy - xy.mean(axis=0)
+    metrics = trial.get("metrics", {})
+    axis = str(metrics.get("horizontal_axis"))
+    unit = _unit(trial)
+    centre, width, height, angle = prediction_ellipse(xy)
+    fig, ax = _figure("stabilogram")
+    ax.plot(xy[:, 0], xy[:, 1], color="#264653", lw=0.7, alpha=0.8)
+    ax.add_patch(Ellipse(tuple(centre), width, height, angle=angle, fill=False, color="#d62728", lw=1.5))
+    area = math.pi * width * height / 4
+    # Drawn to scale unless the depth estimate's noise dwarfs the measured axis so much that the measured
+    # sway would be a sliver; then each axis gets its own scale, and the plot says so.
+    reach = np.maximum(np.abs(xy).max(axis=0), np.abs(_ellipse_extent(centre, width, height, angle))) * 1.1
+    to_scale = reach.max() / max(reach.min(), 1e-9) <= 4
+    if to_scale:
+        reach[:] = reach.max()
+        ax.set_aspect("equal")
+    ax.set_xlim(-reach[0], reach[0])
+    ax.set_ylim(-reach[1], reach[1])
+    ax.axhline(0, color="0.8", lw=0.6)
+    ax.axvline(0, color="0.8", lw=0.6)
+    ax.set_xlabel(f"{AXIS_LABEL.get(axis, 'across the picture')}, {unit}", fontsize=8)
+    ax.set_ylabel(f"{DEPTH_LABEL.get(axis, 'depth estimate')}, {unit}", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_title(f"{trial_title(trial, k)}: centre of mass", fontsize=9)
+    sq = "cm²" if unit == "cm" else f"({unit})²"
+    scale_note = "" if to_scale else "\naxes not to the same scale"
+    ax.text(
+        0.02,
+        0.02,
+        f"95 % prediction ellipse (estimate)\narea {area:.3g} {sq}{scale_note}",
+        transform=ax.transAxes,
+        fontsize=7,
+        color="#d62728",
+        va="bottom",
+        bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5},
+    )
+    fig.subplots_adjust(left=0.18, right=0.96, top=0.92, bottom=0.12)
+    return _png(fig)
+
+
+# --- tripod --------------------------------------------------------------------------------------------
+
+
+def tripod_map(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -> bytes | None:
+    """The stance foot from above, its tripod, and where the centre of mass stood over it (a density)."""
+    tripod = issue4(trial, "tripod")
+    if not isinstance(tripod, Mapping) or "tripod_projection" not in s:
+        return None
+    points = tripod.get("tripod_points")
+    try:
+        pts = {key: (float(points[key][0]), float(points[key][1])) for key in TRIPOD_KEYS}  # type: ignore[index]
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    # Seen from above with the toes up: a left foot has its big toe on the right, a right foot on the left.
+    mirror = -1.0 if trial.get("stance_leg") == "right" else 1.0
+
+    def xy(fa_med: np.ndarray) -> np.ndarray:
+        a = np.asarray(fa_med, dtype=float).reshape(-1, 2)
+        return np.column_stack([mirror * a[:, 1], a[:, 0]])
+
+    proj = xy(_finite(np.asarray(s["tripod_projection"], dtype=float).reshape(-1, 2)))
+    fig, ax = _figure("tripod")
+    ax.add_patch(Polygon(xy(FOOT_OUTLINE), closed=True, facecolor="#f4efe6", edgecolor="0.3", lw=1.2))
+    # The foot plus wherever the centre of mass went (the tripod estimate can place it off the foot), capped
+    # so that a few wild samples do not shrink the foot to a speck.
+    lo, hi = np.array([-0.45, -0.15]), np.array([0.45, 1.15])
+    if len(proj):
+        reach = max(float(np.percentile(np.abs(proj[:, 0]), 98)) * 1.1, 0.45)
+        lo = np.array([-reach, min(lo[1], float(np.percentile(proj[:, 1], 1)) - 0.05)])
+        hi = np.array([reach, max(hi[1], float(np.percentile(proj[:, 1], 99)) + 0.05)])
+        lo, hi = np.maximum(lo, [-1.2, -0.6]), np.minimum(hi, [1.2, 1.8])
+    inside = proj[np.all((proj >= lo) & (proj <= hi), axis=1)]
+    if len(inside) >= 5 and np.ptp(inside, axis=0).min() > 1e-9:
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 90), np.linspace(lo[1], hi[1], 130))
+        dens = stats.gaussian_kde(inside.T)(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+        ax.contourf(gx, gy, dens / dens.max(), levels=np.linspace(0.1, 1, 8), cmap="Reds", alpha=0.75)
+    elif len(inside):
+        ax.plot(inside[:, 0], inside[:, 1], ".", color="#d62728", ms=2)
+    if len(proj):
+        mean = proj.mean(axis=0)
+        ax.plot(*np.clip(mean, lo, hi), "x", color="#7f0000", ms=9, mew=2, label="mean position")
+    tri = xy(np.array([pts[key] for key in TRIPOD_KEYS]))
+    ax.add_patch(Polygon(tri, closed=True, fill=False, edgecolor="#2a9d8f", lw=1.2, ls="--"))
+    split: Mapping[str, Any] = tripod["split"] if isinstance(tripod.get("split"), Mapping) else {}
+    for key, (x, y) in zip(TRIPOD_KEYS, tri, strict=True):
+        ax.plot(x, y, "o", color="#2a9d8f", ms=7, mec="k")
+        share = split.get(key)
+        words = TRIPOD_WORDS[key] + (f" {100 * float(share):.0f} %" if isinstance(share, int | float) else "")
+        ax.annotate(words, (x, y), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=7)
+    outside = len(proj) - len(inside)
+    if outside:
+        ax.text(
+            0.5,
+            0.01,
+            f"{100 * outside / len(proj):.0f} % of the time off this map",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize=6,
+            color="#7f0000",
+        )
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal")
+    inner, outer = ("inside", "outside") if mirror > 0 else ("outside", "inside")
+    ax.set_xlabel(f"{outer}  <  across the foot  >  {inner}  (foot lengths)", fontsize=7)
+    ax.set_ylabel("heel  >  toes  (foot lengths)", fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.legend(fontsize=6, loc="upper left", frameon=False)
+    ax.set_title(f"{trial_title(trial, k)}: weight over\nthe foot (estimate, not pressure)", fontsize=8)
+    fig.subplots_adjust(left=0.17, right=0.97, top=0.9, bottom=0.12)
+    return _png(fig)
+
+
+# --- segment shares ------------------------------------------------------------------------------------
+
+
+def shares(trial: Mapping[str, Any]) -> dict[str, float] | None:
+    """Foot / hip / trunk shares of the sway (issue 4's decomposition), or None when absent."""
+    dec = issue4(trial, "decomposition")
+    raw = dec.get("shares") if isinstance(dec, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return None
+    out = {}
+    for key in SEGMENT_COLOURS:
+        value = raw.get(key)
+        if isinstance(value, int | float) and math.isfinite(value):
+            out[key] = float(value)
+    return out or None
+
+
+def shares_plot(trials: Sequence[Mapping[str, Any]]) -> bytes | None:
+    """One stacked bar per trial: how much of the sway came from the foot, the hip and the trunk."""
+    rows = []
+    for k, t in enumerate(trials):
+        sh = shares(t)
+        if not sh:
+            continue
+        dec = issue4(t, "decomposition")
+        correcting = dec.get("compensating", []) if isinstance(dec, Mapping) else []
+        # A segment without a share either moved against the sway (correcting it) or was not visible.
+        missing = [f"{s} {'correcting' if s in correcting else 'not measured'}" for s in SEGMENT_COLOURS if s not in sh]
+        rows.append((trial_title(t, k) + (f"\n({', '.join(missing)})" if missing else ""), sh))
+    if not rows:
+        return None
+    fig, ax = _figure("shares")
+    for r, (_, sh) in enumerate(rows):
+        left = 0.0
+        for key, colour in SEGMENT_COLOURS.items():
+            v = 100 * sh.get(key, 0.0)
+            ax.barh(r, v, left=left, color=colour, edgecolor="white", label=key if r == 0 else None)
+            if v >= 6:
+                ax.text(left + v / 2, r, f"{key} {v:.0f} %", ha="center", va="center", fontsize=8)
+            left += v
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of the sway, %", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_title("Where the wobble comes from", fontsize=9, loc="left")
+    ax.legend(fontsize=7, ncols=3, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.subplots_adjust(left=0.22, right=0.97, top=0.8, bottom=0.22)
+    return _png(fig)
+
+
+# --- left vs right -------------------------------------------------------------------------------------
+
+
+def _score_value(trial: Mapping[str, Any]) -> float | None:
+    score = issue4(trial, "score")
+    if isinstance(score, Mapping):
+        score = score.get("value")
+    return float(score) if isinstance(score, int | float) and math.isfinite(score) else None
+
+
+def _tripod_outer(trial: Mapping[str, Any]) -> float | None:
+    tripod = issue4(trial, "tripod")
+    split = tripod.get("split") if isinstance(tripod, Mapping) else None
+    value = split.get("outer_ball") if isinstance(split, Mapping) else None
+    return 100 * float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def _com(key: str, index: int | None = None) -> Any:
+    def get(trial: Mapping[str, Any]) -> float | None:
+        v = trial.get("metrics", {}).get("observed", {}).get("centre_of_mass", {}).get(key)
+        v = v[index] if index is not None and isinstance(v, list) and v else v
+        return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
+
+    return get
+
+
+def left_right_plot(trials: Sequence[Mapping[str, Any]]) -> bytes | None:
+    """Left and right leg side by side on the headline figures (each leg's mean over its trials); the traces
+    themselves are in each trial's sway plot."""
+    legs = {leg: [t for t in trials if t.get("stance_leg") == leg] for leg in ("left", "right")}
+    if not legs["left"] or not legs["right"]:
+        return None
+    unit = _unit(legs["left"][0])
+    panels = [
+        ("hold time, s", lambda t: _num_or_none(t.get("hold_s"))),
+        (f"centre of mass\nmean velocity, {unit}/s", _com("mean_velocity")),
+        (f"centre of mass\nRMS, {unit}", _com("rms", 0)),
+        ("outer-ball share, %\n(estimate)", _tripod_outer),
+        ("stability score\n(0-100)", _score_value),
+    ]
+    fig, axes = _figure("left_right", ncols=len(panels))
+    for ax, (label, get) in zip(axes, panels, strict=True):
+        values = []
+        for leg in ("left", "right"):
+            found = [v for v in (get(t) for t in legs[leg]) if v is not None]
+            values.append(float(np.mean(found)) if found else None)
+        for x, (leg, value) in enumerate(zip(("left", "right"), values, strict=True)):
+            if value is None:
+                ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=7)
+                continue
+            ax.bar(x, value, color=LEG_COLOURS[leg], width=0.6)
+            ax.text(x, value, f"{value:.3g}", ha="center", va="bottom", fontsize=7)
+        ax.set_xticks([0, 1], ["left", "right"], fontsize=7)
+        ax.set_title(label, fontsize=8)
+        ax.tick_params(labelsize=6)
+        ax.set_ylim(0, max([v for v in values if v is not None] + [1e-6]) * 1.25)
+    fig.suptitle("Left vs right (each leg's mean over its trials)", fontsize=9)
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.72, bottom=0.12, wspace=0.45)
+    return _png(fig)
+
+
+def _num_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+# --- everything ----------------------------------------------------------------------------------------
+
+
+def draw_all(doc: Mapping[str, Any], series: Sequence[Mapping[str, np.ndarray]]) -> dict[str, bytes]:
+    """Every figure the data allows, by file name; figures whose data is missing are left out."""
+    trials = list(doc.get("trials", []))
+    out: dict[str, bytes] = {}
+    for k, trial in enumerate(trials):
+        s = series[k] if k < len(series) else {}
+        if "grid" not in s or len(s["grid"]) < 4:
+            continue
+        out[f"sway_trial{k + 1}.png"] = sway_plot(trial, s, k)
+        for name, draw in (("stabilogram", stabilogram), ("tripod", tripod_map)):
+            png = draw(trial, s, k)
+            if png is not None:
+                out[f"{name}_trial{k + 1}.png"] = png
+    if (png := shares_plot(trials)) is not None:
+        out["segment_shares.png"] = png
+    if (png := left_right_plot(trials)) is not None:
+        out["left_vs_right.png"] = png
+    return out
