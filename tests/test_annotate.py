@@ -14,6 +14,7 @@ import pytest
 
 from balance.pipeline import Analysis
 from balance.pose import landmarks as lm
+from balance.pose import skeleton
 from balance.results import video as annotate
 from balance.results.video import Flag, Overlay, flags_in, write_annotated
 from balance.video.reader import VideoReader
@@ -54,7 +55,7 @@ def _skeleton_and_far_masks(xy: np.ndarray, h: int, w: int) -> tuple[np.ndarray,
     """Pixels on the drawn bones, and pixels far from every landmark in the picture's middle band (where
     no panel, legend or inset sits)."""
     on = np.zeros((h, w), np.uint8)
-    for a, b in annotate.BONES + annotate.LEG_BONES["left"] + annotate.LEG_BONES["right"]:
+    for a, b in skeleton.BODY_BONES + skeleton.LEG_BONES["left"] + skeleton.LEG_BONES["right"]:
         if np.all(np.isfinite(xy[[a, b]])):
             pa, pb = (tuple(int(round(v)) for v in xy[j]) for j in (a, b))
             cv2.line(on, pa, pb, 1, 2)

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
+from balance.assess.catalogue import flag_words
 from balance.errors import StoreError
 from balance.pipeline import Analysis
 from balance.results import html as html_report
@@ -123,7 +124,7 @@ def test_headline_numbers_and_words(results: tuple[Path, list[Path], dict[str, A
     assert f"{com['mean_velocity']:.2f} % leg length/s" in page
     for flag in trial["flags"]:
         assert html.escape(flag["text"], quote=True) in page
-        title, _ = html_report.ADVICE[flag["code"]]
+        title = flag_words(flag["code"]).title
         assert f"<dt>{html.escape(title)}</dt>" in page
     for text in (doc["conventions"]["signal_processing"], doc["conventions"]["depth_estimates"]):
         assert html.escape(text, quote=True) in page
@@ -152,7 +153,7 @@ def test_both_legs_flags_and_untrusted_text() -> None:
     page = report_html(doc, {}, name="<script>")
     assert "<strong>Both legs:</strong>" in page
     assert "Sides differ: &lt;b&gt;hold&lt;/b&gt; 12 s vs 30 s" in page
-    assert f"<dt>{html_report.ADVICE['asymmetry'][0]}</dt>" in page
+    assert f"<dt>{flag_words('asymmetry').title}</dt>" in page
     assert "&lt;clip&gt;.mp4" in page and "<script>" not in page and "<b>" not in page
     assert "30.0 s" in page and "12.0 s" in page
 

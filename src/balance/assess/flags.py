@@ -64,8 +64,10 @@ HANDS_OFF_MIN_S = 0.5
 # The programme's test lasts 30 s (single-leg stance tests run 30-45 s, Springer et al. 2007, J Geriatr Phys
 # Ther 30:8).
 FULL_HOLD_S = 30.0
-# Asymmetry: a limb symmetry index (weaker / stronger) below 90 %, the criterion used for return to sport
-# in hop and strength tests (Grindem et al. 2016, Br J Sports Med 50:804).
+# Asymmetry: a limb symmetry index (LSI = weaker / stronger leg) below 90 %, the criterion used for return to
+# sport in hop and strength tests (Grindem et al. 2011, Am J Sports Med 39:2347; Grindem et al. 2016, Br J Sports
+# Med 50:804; 85 % in Noyes et al. 1991, Am J Sports Med 19:513). No balance-specific cut-off for single-leg sway
+# is established; the tool borrows the 90 % criterion, for one session's trials and for the history's trends.
 SYMMETRY_INDEX = 0.90
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from balance.assess.flags import SYMMETRY_INDEX
 from balance.history.model import Conditions, Programme, TrialRecord, programme_week
 from balance.pose.landmarks import SIDES
 
@@ -21,11 +22,9 @@ from balance.pose.landmarks import SIDES
 # Same-session repeats miss day-to-day variation, so this MDC is a lower bound; the score brings its own MDC.
 Z95 = 1.959964
 
-# Limb symmetry index, LSI = 100 x weaker / stronger leg. Sports rehabilitation counts LSI < 90 % as
-# asymmetric (hop tests: Grindem et al. 2011, Am J Sports Med 39:2347-2354; 85 % in Noyes et al. 1991,
-# Am J Sports Med 19:513-518). No balance-specific cut-off for single-leg sway is established; we borrow
-# the 90 % criterion and apply it to the leg means of each session.
-LSI_THRESHOLD_PCT = 90.0
+# Limb symmetry index, LSI = 100 x weaker / stronger leg, applied to the leg means of each session; the
+# cut-off and its sources are balance.assess.flags.SYMMETRY_INDEX's.
+LSI_THRESHOLD_PCT = 100 * SYMMETRY_INDEX
 
 # The tripod split is judged against an even three-way share: the programme asks for weight "balanced
 # and centred within the forefoot" over the tripod.

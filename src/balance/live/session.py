@@ -29,6 +29,7 @@ from balance.pipeline import Analysis, analyze
 from balance.pose import landmarks as lm
 from balance.pose.estimate import DEFAULT_MODEL, resolve_model
 from balance.pose.sides import MIRROR, FlipFollower
+from balance.pose.skeleton import ALL_BONES
 from balance.stance.trials import (
     EDGE_MARGIN,
     MAX_DROPOUT_S,
@@ -61,14 +62,6 @@ METER_RANGE = 0.10
 METER_WINDOW_S = 5.0
 WINDOW_TITLE = "balance record"
 _ESC = 27
-
-# Joints the overlay connects (BlazePose indices), trunk and limbs only: face points add clutter.
-_BONES = (
-    (11, 12), (11, 23), (12, 24), (23, 24),
-    (11, 13), (13, 15), (12, 14), (14, 16),
-    (23, 25), (25, 27), (27, 29), (29, 31), (27, 31),
-    (24, 26), (26, 28), (28, 30), (30, 32), (28, 32),
-)  # fmt: skip
 
 
 class Phase(StrEnum):
@@ -550,7 +543,7 @@ def draw_overlay(
     thin, thick = max(1, round(u)), max(2, round(2 * u))
     stance = step.run_side or (machine.leg if machine.phase is Phase.HOLDING else None)
     if step.detected:
-        for a, b in _BONES:
+        for a, b in ALL_BONES:
             pa, pb = xy[a], xy[b]
             if np.all(np.isfinite([pa, pb])):
                 colour = (

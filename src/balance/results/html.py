@@ -17,6 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from balance.assess.catalogue import flag_words
 from balance.errors import StoreError
 from balance.pipeline import Analysis
 from balance.results.document import to_json, write_outputs
@@ -37,66 +38,6 @@ PROGRAMME = (
     "and both sides should be equal. Four to six weeks of foot exercises should show improvement: test "
     "again then, in the same way, and compare."
 )
-# What each flag of balance.assess.flags means for the runner, in the programme's terms.
-ADVICE = {
-    "wobble": (
-        "Wobbly",
-        "Your centre of mass moved faster than in a steady one-leg stance. The foot, the hips and the trunk "
-        "are where the wobble comes from (see 'where the wobble comes from' above); the foot exercises work "
-        "on exactly that, and four to six weeks of them should bring this down.",
-    ),
-    "fast_wobble": (
-        "Jittery corrections",
-        "Many small, quick corrections: the ankle and foot working hard to stay up. A stronger, better "
-        "controlled foot makes them smaller and calmer, which is what the foot exercises train.",
-    ),
-    "instability": (
-        "Near loss of balance",
-        "Your centre of mass went past the edge of the foot, close to a step. Stand tall, shorten the hold "
-        "if you need to, and build it up again as the foot exercises take effect.",
-    ),
-    "hip_drop": (
-        "Hip drop",
-        "The hip of the lifted leg sank: the standing leg's hip muscles are not holding the pelvis level. "
-        "Wobble from the hips is one of the three sources the programme targets; keep the pelvis level "
-        "during the exercises (hands on the hips help you feel it).",
-    ),
-    "trunk_lean": (
-        "Trunk lean",
-        "The upper body leaned or swayed to keep balance. The trunk is the third source of wobble; aim to "
-        "stand tall and quiet and let the foot do the balancing.",
-    ),
-    "weight_outside": (
-        "Weight on the outside of the foot",
-        "Your weight sat towards the outside of the foot, as it does for many runners. Aim for the weight "
-        "balanced over the tripod (outside ball, inside ball and the end of the big toe), centred in the "
-        "forefoot.",
-    ),
-    "weight_inside": (
-        "Weight on the inside of the foot",
-        "Your weight sat towards the inside (big-toe side) of the foot. Aim for the weight balanced over all "
-        "three points of the tripod, centred in the forefoot, without rolling in.",
-    ),
-    "foot_shift": (
-        "Standing foot shifting",
-        "The standing foot moved (heel or forefoot lifting, or sliding). A planted foot is the base of the "
-        "whole stance; the foot exercises build the strength to keep it still.",
-    ),
-    "hands_off_hips": (
-        "Hands off the hips",
-        "The hands came off the hips to help balance. The test asks for hands on hips so that results can "
-        "be compared; keep them there next time, and compare like with like.",
-    ),
-    "touch_down": (
-        "Touch-down",
-        "The lifted foot came down and ended the hold. Build the hold up gradually towards 30 s on each leg.",
-    ),
-    "asymmetry": (
-        "Sides differ",
-        "Both sides should be equal. Give the weaker side the same work, or a little more, and compare "
-        "again after four to six weeks.",
-    ),
-}
 NOT_AVAILABLE = '<span class="na">not available</span>'
 ENDED = {
     "touch_down": "until the free foot touched down",
@@ -377,7 +318,8 @@ def _meaning(doc: Mapping[str, Any]) -> str:
     raw += [f for f in doc.get("session_flags") or [] if isinstance(f, Mapping)]
     items = []
     for code in dict.fromkeys(str(f.get("code", "")) for f in raw):
-        title, advice = ADVICE.get(code, (code.replace("_", " ").capitalize() or "Flag", ""))
+        words = flag_words(code)
+        title, advice = words.title, words.advice
         advice = advice or "Compare again after four to six weeks of the foot exercises."
         items.append(f"<dt>{esc(title)}</dt><dd>{esc(advice)}</dd>")
     if not items:

@@ -21,22 +21,17 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from balance.assess.catalogue import FLAGS, flag_words
 from balance.assess.flags import FOOT_HALF_WIDTH
 from balance.assess.tripod import FOOT_PER_LEG, TRIPOD
 from balance.measure.body import centre_of_mass, hip_centre, shoulder_centre
 from balance.measure.signals import clean, hampel
 from balance.pipeline import Analysis
 from balance.pose import landmarks as lm
+from balance.pose.skeleton import BODY_BONES, FOOT_BONES, LEG_BONES
 from balance.results.document import to_json
 from balance.video.reader import VideoReader
 
-# Body only: the face and finger landmarks add clutter, not information about balance.
-BONES = ((11, 12), (11, 23), (12, 24), (23, 24), (11, 13), (13, 15), (15, 19), (12, 14), (14, 16), (16, 20))
-LEG_BONES = {side: ((lm.HIP[side], lm.KNEE[side]), (lm.KNEE[side], lm.ANKLE[side])) for side in lm.SIDES}
-FOOT_BONES = {
-    side: ((lm.ANKLE[side], lm.HEEL[side]), (lm.HEEL[side], lm.FOOT_INDEX[side]), (lm.ANKLE[side], lm.FOOT_INDEX[side]))
-    for side in lm.SIDES
-}
 # Below this MediaPipe visibility a landmark is a guess; its bones are drawn thin so they do not mislead.
 MIN_VISIBILITY = 0.5
 TRAIL_S = 1.0
@@ -44,30 +39,6 @@ TRAIL_S = 1.0
 # about the whole trial (no times) is shown for as long once the analysed window starts.
 FLAG_SHOW_S = 2.5
 FLAG_LINE_CHARS = 24
-# Short on-screen words for the flags of balance.assess.flags; the report carries the full sentences.
-FLAG_LABELS = {
-    "wobble": "wobbly",
-    "fast_wobble": "jittery corrections",
-    "instability": "near loss of balance",
-    "hip_drop": "hip drop",
-    "trunk_lean": "trunk lean",
-    "weight_inside": "weight on the inside",
-    "weight_outside": "weight on the outside",
-    "foot_shift": "foot shifting",
-    "hands_off_hips": "hands off the hips",
-    "touch_down": "touch-down",
-}
-# Where each flag is pinned on the body; anything else points at the centre of mass.
-FLAG_ANCHORS = {
-    "fast_wobble": "foot",
-    "hip_drop": "hip",
-    "trunk_lean": "trunk",
-    "weight_inside": "foot",
-    "weight_outside": "foot",
-    "foot_shift": "foot",
-    "hands_off_hips": "arms",
-    "touch_down": "free_foot",
-}
 # Colours are BGR. Every mark is drawn over a dark outline so it reads on light and dark backgrounds.
 WHITE = (255, 255, 255)
 DARK = (20, 20, 20)
@@ -135,7 +106,7 @@ class Encoded:
 
 def flag_label(raw: Mapping[str, Any]) -> str:
     code = str(raw.get("code", ""))
-    label = FLAG_LABELS.get(code) or str(raw.get("text") or code.replace("_", " ")).split(":")[0]
+    label = flag_words(code).label if code in FLAGS else str(raw.get("text") or code.replace("_", " ")).split(":")[0]
     value = raw.get("value")
     if raw.get("unit") == "deg" and isinstance(value, int | float) and math.isfinite(value):
         label += f" {abs(value):.0f} deg"
@@ -161,9 +132,7 @@ def flags_in(trial: Mapping[str, Any]) -> list[Flag]:
         spans = _spans(raw.get("times"))
         if not spans and isinstance(start, int | float):
             spans = [(float(start), float(start))]
-        out += [
-            Flag(code, flag_label(raw), a, max(b, a + FLAG_SHOW_S), FLAG_ANCHORS.get(code, "com")) for a, b in spans
-        ]
+        out += [Flag(code, flag_label(raw), a, max(b, a + FLAG_SHOW_S), flag_words(code).anchor) for a, b in spans]
     return out
 
 
@@ -476,7 +445,7 @@ class Overlay:
             seen = min(vis[a], vis[b]) >= MIN_VISIBILITY
             self._line(img, xy[a], xy[b], colour, width if seen else thin)
 
-        for a, b in BONES:
+        for a, b in BODY_BONES:
             bone(a, b, WHITE, thick)
         neck = 0.5 * (xy[lm.SHOULDER["left"]] + xy[lm.SHOULDER["right"]])
         self._line(img, neck, xy[lm.NOSE], WHITE, thick)

@@ -1,0 +1,130 @@
+"""One catalogue of the flags: for each code, the short label drawn on the video, the title and the advice of
+the report (what it means for the foot-strength programme), and where on the body the video pins it.
+
+balance.assess.flags decides when a flag fires and words its evidence; this table is every other word a user
+reads about it, so the video, the report and the web pages say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FlagWords:
+    label: str  # a few words, drawn on the annotated video
+    title: str  # the report's heading for the flag
+    advice: str  # what it means for the runner, in the programme's terms
+    anchor: str  # where the video pins it: com, foot, hip, trunk, arms, free_foot
+
+
+FLAGS: dict[str, FlagWords] = {
+    "wobble": FlagWords(
+        "wobbly",
+        "Wobbly",
+        (
+            "Your centre of mass moved faster than in a steady one-leg stance. The foot, the hips and the "
+            "trunk are where the wobble comes from (see 'where the wobble comes from' above); the foot "
+            "exercises work on exactly that, and four to six weeks of them should bring this down."
+        ),
+        "com",
+    ),
+    "fast_wobble": FlagWords(
+        "jittery corrections",
+        "Jittery corrections",
+        (
+            "Many small, quick corrections: the ankle and foot working hard to stay up. A stronger, better "
+            "controlled foot makes them smaller and calmer, which is what the foot exercises train."
+        ),
+        "foot",
+    ),
+    "instability": FlagWords(
+        "near loss of balance",
+        "Near loss of balance",
+        (
+            "Your centre of mass went past the edge of the foot, close to a step. Stand tall, shorten the "
+            "hold if you need to, and build it up again as the foot exercises take effect."
+        ),
+        "com",
+    ),
+    "hip_drop": FlagWords(
+        "hip drop",
+        "Hip drop",
+        (
+            "The hip of the lifted leg sank: the standing leg's hip muscles are not holding the pelvis level."
+            " Wobble from the hips is one of the three sources the programme targets; keep the pelvis level "
+            "during the exercises (hands on the hips help you feel it)."
+        ),
+        "hip",
+    ),
+    "trunk_lean": FlagWords(
+        "trunk lean",
+        "Trunk lean",
+        (
+            "The upper body leaned or swayed to keep balance. The trunk is the third source of wobble; aim to"
+            " stand tall and quiet and let the foot do the balancing."
+        ),
+        "trunk",
+    ),
+    "weight_outside": FlagWords(
+        "weight on the outside",
+        "Weight on the outside of the foot",
+        (
+            "Your weight sat towards the outside of the foot, as it does for many runners. Aim for the weight"
+            " balanced over the tripod (outside ball, inside ball and the end of the big toe), centred in the"
+            " forefoot."
+        ),
+        "foot",
+    ),
+    "weight_inside": FlagWords(
+        "weight on the inside",
+        "Weight on the inside of the foot",
+        (
+            "Your weight sat towards the inside (big-toe side) of the foot. Aim for the weight balanced over "
+            "all three points of the tripod, centred in the forefoot, without rolling in."
+        ),
+        "foot",
+    ),
+    "foot_shift": FlagWords(
+        "foot shifting",
+        "Standing foot shifting",
+        (
+            "The standing foot moved (heel or forefoot lifting, or sliding). A planted foot is the base of "
+            "the whole stance; the foot exercises build the strength to keep it still."
+        ),
+        "foot",
+    ),
+    "hands_off_hips": FlagWords(
+        "hands off the hips",
+        "Hands off the hips",
+        (
+            "The hands came off the hips to help balance. The test asks for hands on hips so that results can"
+            " be compared; keep them there next time, and compare like with like."
+        ),
+        "arms",
+    ),
+    "touch_down": FlagWords(
+        "touch-down",
+        "Touch-down",
+        ("The lifted foot came down and ended the hold. Build the hold up gradually towards 30 s on each leg."),
+        "free_foot",
+    ),
+    "asymmetry": FlagWords(
+        "sides differ",
+        "Sides differ",
+        (
+            "Both sides should be equal. Give the weaker side the same work, or a little more, and compare "
+            "again after four to six weeks."
+        ),
+        "com",
+    ),
+}
+DEFAULT_ADVICE = "Compare again after four to six weeks of the foot exercises."
+
+
+def flag_words(code: str) -> FlagWords:
+    """The catalogue's words for `code`; a code it does not know (a newer document) gets plain defaults."""
+    if code in FLAGS:
+        return FLAGS[code]
+    title = code.replace("_", " ").capitalize() or "Flag"
+    return FlagWords(title.lower(), title, DEFAULT_ADVICE, "com")
