@@ -144,6 +144,12 @@ def _silence_native_logs() -> None:
     os.close(devnull)
 
 
+def error_line(exc: BalanceError) -> str:
+    """The one line the CLI prints for a library error: what is wrong, what to do, and the option to change."""
+    line = str(exc)
+    return f"{line} (--{exc.option.replace('_', '-')})" if exc.option else line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -153,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args) if hasattr(args, "handler") else cmd_analyze(args)
     except BalanceError as exc:
-        print(f"balance: {exc}", file=sys.stderr)
+        print(f"balance: {error_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (`balance analyze clip | head`): the results are written; stop quietly.
