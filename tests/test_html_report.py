@@ -21,7 +21,7 @@ import pytest
 from matplotlib import image as mpimg
 
 from balance.assess.catalogue import flag_words
-from balance.errors import StoreError
+from balance.errors import ResultsError
 from balance.pipeline import Analysis
 from balance.results import html as html_report
 from balance.results.document import result_files, write_outputs
@@ -181,14 +181,14 @@ def test_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("encoder died")
 
-    monkeypatch.setattr(html_report, "write_annotated", broken)
+    monkeypatch.setattr(html_report, "encode_annotated", broken)
     with pytest.raises(RuntimeError, match="encoder died"):
         write_visuals(analysis, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
     assert (tmp_path / "report.html").read_text() == "earlier result"
     blocked = tmp_path / "file"
     blocked.write_text("")
-    with pytest.raises(StoreError, match="cannot write"):
+    with pytest.raises(ResultsError, match="cannot write"):
         write_visuals(analysis, blocked / "sub")
 
 

@@ -9,8 +9,6 @@ import argparse
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
@@ -19,6 +17,7 @@ from typing import Any
 
 from balance.config import DB_ENV
 from balance.errors import StoreError
+from balance.files import write_atomic
 from balance.history.model import EYES, Conditions, Programme, TrialRecord
 from balance.history.progress import LSI_THRESHOLD_PCT, asymmetries, programme_status, programme_week, trends
 from balance.history.store import Store, default_db_path
@@ -201,20 +200,10 @@ def _person(store: Store, name: str) -> str:
 
 
 def _write(path: Path, data: bytes) -> Path:
-    """Write a file all-or-nothing: a temporary name in the same folder, then an atomic rename."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        return write_atomic(path, data)
     except OSError as exc:
         raise StoreError(f"cannot write {path} ({exc.strerror})", "Choose another file or folder") from exc
-    return path
 
 
 def _num(value: float | None, digits: int) -> str:

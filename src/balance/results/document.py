@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,8 @@ import numpy as np
 
 from balance import __version__
 from balance.assess.assessment import Assessment
-from balance.errors import StoreError
+from balance.errors import ResultsError
+from balance.files import staged
 from balance.measure.body import centre_of_mass
 from balance.measure.sway import CONVENTIONS, TraceMetrics
 from balance.measure.trial import AXIS_WORDS, FILTER_NOTE, SwayMetrics
@@ -131,33 +130,16 @@ def _num(v: float) -> str:
 
 
 def write_outputs(files: Mapping[str, str | bytes], out_dir: Path) -> list[Path]:
-    """Write every file or none: each goes to a temporary name first, and all are renamed at the end."""
+    """Write every file or none (balance.files.staged); an earlier result in out_dir stays until then."""
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        staged: list[tuple[Path, Path]] = []
-        try:
+        with staged(out_dir) as stage:
             for name, content in files.items():
-                fd, tmp_name = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".partial")
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(content.encode() if isinstance(content, str) else content)
-                # mkstemp makes owner-only files; results are ordinary documents, readable as the umask allows.
-                os.chmod(tmp_name, 0o666 & ~_umask())
-                staged.append((Path(tmp_name), out_dir / name))
-        except BaseException:
-            for tmp, _ in staged:
-                tmp.unlink(missing_ok=True)
-            raise
-        for tmp, final in staged:
-            tmp.replace(final)
-        return [final for _, final in staged]
+                stage.add(name, content)
+            return stage.commit()
     except OSError as exc:
-        raise StoreError(f"cannot write results to {out_dir} ({exc.strerror})", "Choose another --out folder") from exc
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        raise ResultsError(
+            f"cannot write results to {out_dir} ({exc.strerror})", "Choose another folder", option="out"
+        ) from exc
 
 
 def result_files(analysis: Analysis) -> dict[str, str]:

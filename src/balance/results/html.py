@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -18,11 +17,12 @@ import cv2
 import numpy as np
 
 from balance.assess.catalogue import flag_words
-from balance.errors import StoreError
+from balance.errors import ResultsError
+from balance.files import staged
 from balance.pipeline import Analysis
 from balance.results.document import to_json, write_outputs
 from balance.results.plots import AXIS_LABEL, UNIT_LABEL, draw_all, issue4, load_series, series_npz
-from balance.results.video import Encoded, flags_from_doc, write_annotated
+from balance.results.video import Encoded, encode_annotated, flags_from_doc
 
 REPORT = "report.html"
 VIDEO = "annotated.mp4"
@@ -475,40 +475,30 @@ def write_visuals(
     doc = to_json(analysis)
     npz = series_npz(analysis)
     images = draw_all(doc, load_series(npz))
-    files: dict[str, bytes | str] = {SERIES: npz, **(extra or {})}
     encoded: Encoded | None = None
-    if video:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot write results to {out_dir} ({exc.strerror})", "Choose another --out folder"
-            ) from exc
-    # The slow part goes first, to a hidden name of its own: a failure there leaves no result files at all.
-    staged = out_dir / f".{VIDEO}.{uuid.uuid4().hex}.partial"
     try:
-        if video:
-            encoded, frame = write_annotated(
-                analysis, staged, flags=flags_from_doc(doc), snapshot_at_s=_snapshot_time(doc)
+        with staged(out_dir) as stage:
+            if video:
+                # The slow part goes first: a failure there leaves no result files at all.
+                encoded, frame = encode_annotated(
+                    analysis, stage.reserve(VIDEO), flags=flags_from_doc(doc), snapshot_at_s=_snapshot_time(doc)
+                )
+                if frame is not None:
+                    images[SNAPSHOT] = _jpeg(frame)
+            page = report_html(
+                doc,
+                images,
+                name=name,
+                video=VIDEO if video else None,
+                video_note=encoded.note if encoded is not None else None,
             )
-            if frame is not None:
-                images[SNAPSHOT] = _jpeg(frame)
-        files.update(images)
-        files[REPORT] = report_html(
-            doc,
-            images,
-            name=name,
-            video=VIDEO if video else None,
-            video_note=encoded.note if encoded is not None else None,
-        )
-        written = write_outputs(files, out_dir)
-        if encoded is not None:
-            staged.replace(out_dir / VIDEO)
-            written.append(out_dir / VIDEO)
-        return written
-    finally:
-        if video:
-            staged.unlink(missing_ok=True)
+            for file, content in {SERIES: npz, **(extra or {}), **images, REPORT: page}.items():
+                stage.add(file, content)
+            return stage.commit()
+    except OSError as exc:
+        raise ResultsError(
+            f"cannot write results to {out_dir} ({exc.strerror})", "Choose another folder", option="out"
+        ) from exc
 
 
 def _video_note(path: Path) -> str | None:

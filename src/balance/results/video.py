@@ -8,13 +8,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
 import shutil
 import subprocess
-import tempfile
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +22,7 @@ import numpy as np
 from balance.assess.catalogue import FLAGS, flag_words
 from balance.assess.flags import FOOT_HALF_WIDTH
 from balance.assess.tripod import FOOT_PER_LEG, TRIPOD
+from balance.files import atomic_path
 from balance.measure.body import centre_of_mass, hip_centre, shoulder_centre
 from balance.measure.signals import clean, hampel
 from balance.pipeline import Analysis
@@ -663,20 +662,30 @@ def write_annotated(
     flags: Sequence[Flag] | None = None,
     snapshot_at_s: float | None = None,
 ) -> tuple[Encoded, np.ndarray | None]:
-    """Decode the clip again at its full frame rate, annotate every frame and encode it to out_path.
+    """encode_annotated to out_path, which appears only when complete (balance.files.atomic_path)."""
+    with atomic_path(out_path) as tmp:
+        encoded, snapshot = encode_annotated(analysis, tmp, flags=flags, snapshot_at_s=snapshot_at_s)
+    return replace(encoded, path=Path(out_path)), snapshot
 
-    flags: what to show (default: every trial's flags from the analysis). The file appears at out_path
-    only when complete. Returns what was written and, when snapshot_at_s is given, the annotated frame
-    nearest that time (BGR) for the report.
+
+def encode_annotated(
+    analysis: Analysis,
+    path: Path,
+    *,
+    flags: Sequence[Flag] | None = None,
+    snapshot_at_s: float | None = None,
+) -> tuple[Encoded, np.ndarray | None]:
+    """Decode the clip again at its full frame rate, annotate every frame and encode it to `path` (a file the
+    caller makes atomic: a temporary name of balance.files).
+
+    flags: what to show (default: every trial's flags from the analysis). Returns what was written and, when
+    snapshot_at_s is given, the annotated frame nearest that time (BGR) for the report.
     """
     if flags is None:
         flags = flags_from_doc(to_json(analysis))
-    out_path = Path(out_path)
+    path = Path(path)
     fps = analysis.clip.fps_nominal or analysis.track.fps or 30.0
     overlay = Overlay(analysis, flags)
-    fd, tmp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".partial.mp4")
-    os.close(fd)
-    tmp = Path(tmp_name)
     writer: _Writer | None = None
     codec, note = "", None
     snapshot: np.ndarray | None = None
@@ -688,7 +697,7 @@ def write_annotated(
                 image = overlay.draw(frame.image, frame.t_s)
                 if writer is None:
                     h, w = image.shape[:2]
-                    writer, codec, note = _open_writer(tmp, w, h, fps)
+                    writer, codec, note = _open_writer(path, w, h, fps)
                 writer.write(image)
                 count += 1
                 if snapshot_at_s is not None and abs(frame.t_s - snapshot_at_s) < best:
@@ -696,11 +705,9 @@ def write_annotated(
         if writer is None:
             raise RuntimeError(f"no frame of {analysis.clip.path} decoded")
         writer.close()
-        tmp.replace(out_path)
     except BaseException:
         if writer is not None:
             with contextlib.suppress(RuntimeError):
                 writer.close()
-        tmp.unlink(missing_ok=True)
         raise
-    return Encoded(out_path, codec, count, note), snapshot
+    return Encoded(path, codec, count, note), snapshot
