@@ -1,5 +1,9 @@
-"""balance.history.store on temporary databases: migrations (empty and v1), one transaction per write, duplicates,
-two processes writing at once, damaged/foreign/newer files refused and left byte-for-byte, the default path.
+"""balance.history.store on temporary databases, SQLite files and a real PostgreSQL server (tests/servers.py):
+migrations (empty and v1), one transaction per write, duplicates refused by the database itself, several
+processes writing at once, damaged/foreign/newer databases refused and left untouched, the default path.
+
+Tests taking `database` run once per backend; the SQLite-file specifics (bytes left untouched, WAL, busy
+timeout, the v1 file as shipped) run on SQLite only.
 """
 
 from __future__ import annotations
@@ -13,17 +17,21 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from balance.errors import StoreError
-from balance.history.store import LATEST_VERSION, Store, default_db_path
+from balance.history.store import LATEST_VERSION, MIGRATIONS, Store, default_db_path
 from balance.results.document import to_json
 
 from .conftest import SAMPLES, analysed
+from .servers import free_port, postgres_server
 
 POSE_1 = SAMPLES / "sls_tfjs_pose_1_SYNTHETIC.mp4"
 DAY = date(2024, 3, 4)
@@ -44,12 +52,44 @@ def relabel(document: dict[str, Any], tag: str) -> dict[str, Any]:
     return doc
 
 
-def counts(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
-        return {
-            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("people", "sessions", "analyses", "trials")
-        }
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    with postgres_server() as base:
+        yield base
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty history database: an SQLite file path, or a PostgreSQL URL naming a fresh database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "h.db")
+    base = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(f"{base.replace('postgresql', 'postgresql+psycopg', 1)}/postgres", poolclass=sa.NullPool)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return f"{base}/{name}"
+
+
+def engine(db: str | Path) -> sa.Engine:
+    url = str(db).replace("postgresql", "postgresql+psycopg", 1) if "://" in str(db) else f"sqlite:///{db}"
+    return sa.create_engine(url, poolclass=sa.NullPool)
+
+
+def sql(db: str | Path, statement: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """Run one statement on the database directly (not through Store), committed; its rows."""
+    eng = engine(db)
+    try:
+        with eng.begin() as conn:
+            result = conn.execute(sa.text(statement), params or {})
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        eng.dispose()
+
+
+def counts(db: str | Path) -> dict[str, int]:
+    return {t: sql(db, f"SELECT count(*) FROM {t}")[0][0] for t in ("people", "sessions", "analyses", "trials")}
 
 
 def columns(db: Path) -> dict[str, list[tuple[str, str]]]:
@@ -58,17 +98,23 @@ def columns(db: Path) -> dict[str, list[tuple[str, str]]]:
         return {t: [(c[1], c[2]) for c in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
 
 
-def test_empty_database_is_created_at_the_latest_schema(tmp_path: Path) -> None:
-    db = tmp_path / "sub" / "history.db"
-    with Store(db) as store:
+def test_empty_database_is_created_at_the_latest_schema(database: str) -> None:
+    with Store(database) as store:
         assert store.schema_version() == LATEST_VERSION
+    applied = [r[0] for r in sql(database, "SELECT version FROM schema_migrations ORDER BY version")]
+    assert applied == list(range(1, LATEST_VERSION + 1))
+    tables = set(sa.inspect(engine(database)).get_table_names())
+    assert tables >= {"people", "programmes", "sessions", "analyses", "trials", "schema_migrations"}
+    with Store(database) as store:  # reopening an up-to-date database applies nothing
+        assert store.schema_version() == LATEST_VERSION
+    assert len(sql(database, "SELECT * FROM schema_migrations")) == LATEST_VERSION
+
+
+def test_a_new_sqlite_file_is_in_wal_mode_in_a_new_folder(tmp_path: Path) -> None:
+    db = tmp_path / "sub" / "history.db"
+    Store(f"sqlite:///{db}").close()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        applied = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
-    assert applied == list(range(1, LATEST_VERSION + 1))
-    assert set(columns(db)) >= {"people", "programmes", "sessions", "analyses", "trials", "schema_migrations"}
-    with Store(db) as store:  # reopening an up-to-date file applies nothing
-        assert store.schema_version() == LATEST_VERSION
 
 
 # The schema as version 1 shipped it, written out by hand (not taken from balance.history.store), so the test
@@ -145,8 +191,8 @@ def test_version_1_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> No
     assert counts(old) == {"people": 1, "sessions": 1, "analyses": 1, "trials": 1}
 
 
-def test_same_clip_twice_is_stored_once(tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
+def test_same_clip_twice_is_stored_once(database: str) -> None:
+    db = database
     doc = real_document()
     with Store(db) as store:
         first = store.add_analysis(doc, name="Sam", recorded_on=DAY, week=1)
@@ -165,24 +211,48 @@ def test_same_clip_twice_is_stored_once(tmp_path: Path) -> None:
     assert counts(db) == {"people": 1, "sessions": 1, "analyses": 2, "trials": 2 * len(doc["trials"])}
 
 
-def test_an_import_is_one_transaction(tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
+def test_the_database_itself_refuses_a_second_copy_of_a_clip(database: str) -> None:
+    """Uniqueness is a constraint in the database, so it holds for any writer, not only for Store's check."""
+    doc = real_document()
+    with Store(database) as store:
+        store.add_analysis(doc, name="Sam", recorded_on=DAY)
+    insert = (
+        "INSERT INTO analyses (session_id, clip_sha256, clip_path, analysis_version, document, imported_at) "
+        "SELECT session_id, clip_sha256, 'again.mp4', analysis_version, document, imported_at FROM analyses"
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        sql(database, insert)
+    assert counts(database)["analyses"] == 1
+
+
+FAILING_TRIGGER = {
+    "sqlite": [
+        "CREATE TRIGGER fail BEFORE INSERT ON trials WHEN NEW.trial_index = 1 "
+        "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.trial_index = 1 THEN RAISE EXCEPTION 'simulated write failure'; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER fail BEFORE INSERT ON trials FOR EACH ROW EXECUTE FUNCTION fail()",
+    ],
+}
+
+
+def test_an_import_is_one_transaction(database: str) -> None:
+    db = database
     doc = real_document()
     doc["trials"].append({**copy.deepcopy(doc["trials"][0]), "stance_leg": "right"})
     Store(db).close()
-    with sqlite3.connect(db) as conn:  # the second trial's insert fails, as a full disk would
-        conn.execute(
-            "CREATE TRIGGER fail BEFORE INSERT ON trials WHEN NEW.trial_index = 1 "
-            "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END"
-        )
+    for statement in FAILING_TRIGGER["postgresql" if "://" in db else "sqlite"]:  # the second trial's insert
+        sql(db, statement)  # fails, as a full disk would
     with Store(db) as store, pytest.raises(StoreError, match="simulated write failure"):
         store.add_analysis(doc, name="Sam", recorded_on=DAY, week=1)
     assert counts(db) == {"people": 0, "sessions": 0, "analyses": 0, "trials": 0}
 
 
-def test_bad_documents_are_refused_not_stored_as_null(tmp_path: Path) -> None:
+def test_bad_documents_are_refused_not_stored_as_null(database: str) -> None:
     doc = real_document()
-    with Store(tmp_path / "h.db") as store:
+    with Store(database) as store:
         bad_score = copy.deepcopy(doc)
         bad_score["trials"][0]["score"] = {"value": "high"}
         with pytest.raises(StoreError, match="invalid score"):
@@ -194,7 +264,7 @@ def test_bad_documents_are_refused_not_stored_as_null(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="already week 1"):
             store.add_analysis(doc, name="Sam", recorded_on=DAY, week=1)
             store.add_analysis(relabel(doc, "b"), name="Sam", recorded_on=DAY, week=2)
-    assert counts(tmp_path / "h.db")["analyses"] == 1
+    assert counts(database)["analyses"] == 1
 
 
 WRITER = textwrap.dedent(
@@ -213,43 +283,48 @@ WRITER = textwrap.dedent(
     for k, tag in enumerate(tags):
         d = json.loads(json.dumps(doc))
         d["clip"]["sha256"] = hashlib.sha256(tag.encode()).hexdigest()
-        with Store(Path(db)) as store:  # open per write, as separate balance commands do
+        with Store(db) as store:  # open per write, as separate balance commands do
             on = date(2024, 3, 4) + timedelta(days=k % 7)
             stored += store.add_analysis(d, name="Sam", recorded_on=on, week=None).stored
     print(stored, began, time.time())
     """
 )
+WRITERS = ("a", "b", "c")
 
 
-def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
-    db, go = tmp_path / "h.db", tmp_path / "go"
+def test_several_processes_writing_at_once_lose_and_duplicate_nothing(database: str, tmp_path: Path) -> None:
+    db, go = database, tmp_path / "go"
     doc_file = tmp_path / "doc.json"
     doc_file.write_text(json.dumps(real_document()))
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), str(doc_file), me, str(go)],
+            [sys.executable, "-c", WRITER, db, str(doc_file), me, str(go)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for me in ("a", "b")
+        for me in WRITERS
     ]
     deadline = time.monotonic() + 60
-    while not all(Path(f"{go}.{me}").exists() for me in ("a", "b")):  # both started: the fresh database is
+    while not all(Path(f"{go}.{me}").exists() for me in WRITERS):  # all started: the fresh database is
         assert time.monotonic() < deadline, "writers did not start"  # created and migrated by whichever wins
         time.sleep(0.01)
     go.touch()
-    outs = [p.communicate(timeout=120) for p in procs]
+    outs = [p.communicate(timeout=180) for p in procs]
     for p, (_, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
     stored, began, ended = zip(*(out.split() for out, _ in outs), strict=True)
-    assert max(map(float, began)) < min(map(float, ended))  # the two write loops really overlapped
-    assert sum(map(int, stored)) == 50  # 20 own each + 10 shared, each shared clip stored by exactly one writer
+    assert max(map(float, began)) < min(map(float, ended))  # the write loops really overlapped
+    # 20 own each + 10 shared, each shared clip stored by exactly one writer
+    assert sum(map(int, stored)) == 20 * len(WRITERS) + 10
     n_trials = len(real_document()["trials"])
-    assert counts(db) == {"people": 1, "sessions": 7, "analyses": 50, "trials": 50 * n_trials}
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations")] == [1, 2]
+    n = 20 * len(WRITERS) + 10
+    assert counts(db) == {"people": 1, "sessions": 7, "analyses": n, "trials": n * n_trials}
+    assert sql(db, "SELECT count(DISTINCT clip_sha256) FROM analyses") == [(n,)]
+    assert [r[0] for r in sql(db, "SELECT version FROM schema_migrations ORDER BY version")] == [1, 2]
+    if "://" not in db:
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def assert_refused(db: Path, *phrases: str) -> None:
@@ -282,7 +357,7 @@ def test_damaged_pages_are_refused_and_left_untouched(tmp_path: Path) -> None:
     assert_refused(db, "is damaged")
 
 
-def test_foreign_and_newer_databases_are_refused_and_left_untouched(tmp_path: Path) -> None:
+def test_foreign_and_newer_sqlite_files_are_refused_and_left_untouched(tmp_path: Path) -> None:
     foreign = tmp_path / "photos.db"
     with sqlite3.connect(foreign) as conn:
         conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)")
@@ -295,6 +370,72 @@ def test_foreign_and_newer_databases_are_refused_and_left_untouched(tmp_path: Pa
         conn.commit()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # into the main file, whose bytes the test compares
     assert_refused(newer, "written by a newer balance", "Upgrade balance")
+
+
+def test_foreign_and_newer_databases_are_refused_on_either_backend(database: str) -> None:
+    sql(database, "CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)")
+    with pytest.raises(StoreError, match="not a balance history .*photos.*left untouched"):
+        Store(database)
+    assert set(sa.inspect(engine(database)).get_table_names()) == {"photos"}
+    sql(database, "DROP TABLE photos")
+
+    Store(database).close()
+    sql(
+        database,
+        "INSERT INTO schema_migrations VALUES (:v, 'from the future', '2030-01-01')",
+        {"v": LATEST_VERSION + 1},
+    )
+    with pytest.raises(StoreError, match="written by a newer balance .*left untouched. Upgrade balance"):
+        Store(database)
+    assert [r[0] for r in sql(database, "SELECT version FROM schema_migrations ORDER BY version")] == [
+        *range(1, LATEST_VERSION + 2)
+    ]
+
+
+def test_a_version_1_postgresql_database_is_migrated_and_back_filled(postgres: str) -> None:
+    """Migration 2 on a server: columns added, score and tripod back-filled from the stored documents."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    sql(f"{postgres}/postgres", "SELECT 1")  # the server is up
+    admin = engine(f"{postgres}/postgres")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    db = f"{postgres}/{name}"
+    doc = real_document()
+    doc["trials"][0]["score"] = {"value": 61.5, "mdc": 4.2}
+    doc["trials"][0]["tripod"] = {"split": {"inner_ball": 0.3, "outer_ball": 0.5, "big_toe": 0.2}}
+    with Store(db) as store:  # a version-2 database, then taken back to version 1 as it shipped
+        store.add_analysis(doc, name="Sam", recorded_on=DAY, week=1)
+    for column in ("score", "score_mdc", "flags", "tripod_inner_ball", "tripod_outer_ball", "tripod_big_toe"):
+        sql(db, f"ALTER TABLE trials DROP COLUMN {column}")
+    sql(db, "ALTER TABLE trials DROP COLUMN tripod")
+    sql(db, "ALTER TABLE trials DROP COLUMN decomposition")
+    sql(db, "DELETE FROM schema_migrations WHERE version > 1")
+    with Store(db) as store:
+        assert store.schema_version() == LATEST_VERSION
+        [record] = store.trials("sam")
+    assert (record.score, record.score_mdc) == (61.5, 4.2)
+    assert record.tripod is not None and record.tripod.outer_ball == 0.5
+    assert counts(db) == {"people": 1, "sessions": 1, "analyses": 1, "trials": 1}
+    assert MIGRATIONS[-1].version == LATEST_VERSION == 2
+
+
+def test_an_unreachable_server_is_one_line(postgres: str) -> None:
+    dead = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
+    with pytest.raises(StoreError) as info:
+        Store(dead)
+    message = str(info.value)
+    assert "\n" not in message and "cannot use the history database postgresql://postgres@127.0.0.1" in message
+    assert "Check the server is running" in message
+    with pytest.raises(StoreError, match="postgresql://postgres:\\*\\*\\*@"):  # the password is never shown
+        Store(dead.replace("postgres@", "postgres:secret@"))
+
+
+def test_urls_name_the_backend(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'u.db'}") as store:
+        assert store.path == tmp_path / "u.db" and store.where == str(tmp_path / "u.db")
+    with pytest.raises(StoreError, match="cannot be kept in mysql"):
+        Store("mysql://x@y/z")
 
 
 def test_database_path_argument_then_environment_then_user_data_dir(
@@ -327,7 +468,7 @@ def test_a_writer_held_up_past_the_busy_timeout_gets_a_clear_error(
 ) -> None:
     db = tmp_path / "h.db"
     Store(db).close()
-    monkeypatch.setattr("balance.history.store.BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("balance.history.store.engine.BUSY_TIMEOUT_S", 0.2)
     blocker = sqlite3.connect(db, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another process in the middle of its write
     try:

@@ -72,7 +72,12 @@ def _int_in(lo: int, hi: int, what: str) -> Callable[[str], int]:
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help=f"history database file (default: ${DB_ENV} or {default_db_path()})")
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        help=f"history database: a file, sqlite:///FILE or postgresql://USER@HOST/DB (default: ${DB_ENV} or "
+        f"{default_db_path()})",
+    )
 
 
 def add_commands(subparsers: Any) -> None:
@@ -137,7 +142,7 @@ def save_analysis(
     *,
     name: str,
     week: int | None,
-    db: Path | None,
+    db: str | None,
     recorded_on: date | None = None,
     eyes: str | None = None,
     surface: str = "",
@@ -156,7 +161,7 @@ def save_analysis(
             notes=notes.strip(),
         )
         programme = store.programme(result.person)
-        where = store.path
+        where = store.where
     if not result.stored:
         other = "" if result.person.casefold() == " ".join(name.split()).casefold() else f" (not {name}'s)"
         return (
@@ -177,14 +182,8 @@ def save_analysis(
     )
 
 
-def _open_existing(db: Path | None) -> Store:
-    path = Path(db).expanduser() if db is not None else default_db_path()
-    if not path.is_file():
-        raise StoreError(
-            f"there is no history database at {path}",
-            "Save an analysis first (balance analyze CLIP --name NAME), or give the right --db",
-        )
-    return Store(path)
+def _open_existing(db: str | None) -> Store:
+    return Store(db, create=False)
 
 
 def _person(store: Store, name: str) -> str:
@@ -193,7 +192,7 @@ def _person(store: Store, name: str) -> str:
         known = store.people()
         listed = f" (it has: {', '.join(known[:10])})" if known else ""
         raise StoreError(
-            f"no one called {name!r} in {store.path}{listed}",
+            f"no one called {name!r} in {store.where}{listed}",
             f"Check the spelling, or save an analysis with: balance analyze CLIP --name {name!r}",
         )
     return person
