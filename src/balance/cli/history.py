@@ -21,6 +21,7 @@ from balance.files import write_atomic
 from balance.history.model import EYES, Conditions, Programme, TrialRecord
 from balance.history.progress import LSI_THRESHOLD_PCT, asymmetries, programme_status, programme_week, trends
 from balance.history.store import Store, default_db_path
+from balance.spreadsheet import safe_row
 
 EXPORT_COLUMNS = (
     "person",
@@ -319,10 +320,11 @@ def _csv_row(r: TrialRecord) -> dict[str, Any]:
 
 
 def export_csv(records: Sequence[TrialRecord]) -> str:
+    """One row per trial; text cells that a spreadsheet would run as a formula are neutralised."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n", restval="")
     writer.writeheader()
-    writer.writerows(_csv_row(r) for r in records)
+    writer.writerows(safe_row(_csv_row(r)) for r in records)
     return out.getvalue()
 
 

@@ -287,14 +287,16 @@ class Store:
             "surface": conditions.surface,
             "footwear": conditions.footwear,
         }
-        conn.execute(
+        created = conn.execute(
             text(
                 "INSERT INTO sessions (person_id, recorded_on, week, eyes, surface, footwear, notes, created_at) "
                 "VALUES (:person, :on, :week, :eyes, :surface, :footwear, :notes, :at) "
-                "ON CONFLICT (person_id, recorded_on, eyes, surface, footwear) DO NOTHING"
+                "ON CONFLICT (person_id, recorded_on, eyes, surface, footwear) DO NOTHING RETURNING id"
             ),
             {**key, "week": week, "notes": notes, "at": _now()},
-        )
+        ).scalar()
+        if created is not None:
+            return int(created), week
         session_id, stored_week = conn.execute(
             text(
                 "SELECT id, week FROM sessions WHERE person_id = :person AND recorded_on = :on AND eyes = :eyes "
@@ -310,7 +312,7 @@ class Store:
             )
         if week is not None and stored_week is None:
             conn.execute(text("UPDATE sessions SET week = :week WHERE id = :id"), {"week": week, "id": session_id})
-        if notes:
+        if notes:  # a later clip of the same session adds its notes to the earlier ones
             conn.execute(
                 text(
                     "UPDATE sessions SET notes = CASE WHEN notes = '' THEN CAST(:notes AS TEXT) "
