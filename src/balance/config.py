@@ -9,6 +9,7 @@ test or a server can change them at run time.
 | `BALANCE_CACHE_DIR` | `~/.cache/balance/pose` |
 | `BALANCE_DB` | `<platformdirs user_data_dir("balance")>/balance.db` |
 | `BALANCE_DEBUG` | off: errors are one line; on: with their traceback |
+| `BALANCE_TOKEN` | `balance serve`'s access token off localhost (default: a new random one per start) |
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Settings:
     cache_dir: Path
     db: str | None  # the BALANCE_DB value as given (a path or a URL); None: the per-user default
     debug: bool
+    web_token: str | None = None  # BALANCE_TOKEN
 
     @property
     def default_db_path(self) -> Path:
@@ -51,4 +53,5 @@ def settings() -> Settings:
         else Path.home() / ".cache/balance/pose",
         db=env.get(DB_ENV) or None,
         debug=bool(env.get("BALANCE_DEBUG")),
+        web_token=env.get("BALANCE_TOKEN") or None,
     )

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from balance.cli.history import add_commands, add_save_options, save_from_args
 from balance.cli.record import add_record_command
+from balance.cli.serve import add_serve_command
 from balance.config import settings
 from balance.errors import BalanceError
 
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     add_save_options(a)
     add_commands(sub)
     add_record_command(sub)
+    add_serve_command(sub)
     r = sub.add_parser("report", help="re-render report.html from a saved analysis.json (no pose model)")
     r.add_argument("analysis_json", type=Path, help="results/<clip>/analysis.json")
     r.add_argument("--open", action="store_true", help="open the report in the default browser")

@@ -1,0 +1,59 @@
+"""The `serve` command: the web app on this computer (or the local network, with an access token)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import webbrowser
+from pathlib import Path
+from typing import Any
+
+from balance.config import settings
+from balance.errors import UsageError
+
+
+def add_serve_command(subparsers: Any) -> None:
+    s = subparsers.add_parser("serve", help="the web app: upload clips, see results, follow each person's programme")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    s.add_argument("--token", help="access token off localhost (default: $BALANCE_TOKEN, else a new random one)")
+    s.add_argument("--data", type=Path, help="folder for uploads and results (default: beside the history database)")
+    s.add_argument("--db", help="history database (default: $BALANCE_DB or the per-user file)")
+    s.add_argument("--workers", type=int, default=1, help="analyses at once (default 1); the rest queue")
+    s.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from balance.web.app import create_app
+    from balance.web.settings import LOCAL_HOSTS, WebSettings, new_token
+
+    env = settings()
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"port {args.port} is outside 1-65535", "Give another --port", option="port")
+    if not 1 <= args.workers <= (os.cpu_count() or 1) * 2:
+        raise UsageError(f"{args.workers} workers is not sensible here", "Give --workers 1 or 2", option="workers")
+    local = args.host in LOCAL_HOSTS
+    token = None if local else (args.token or env.web_token or new_token())
+    data = args.data or env.default_db_path.parent / "web"
+    web = WebSettings(
+        data_dir=data.expanduser(),
+        db=args.db or env.db,
+        host=args.host,
+        port=args.port,
+        token=token,
+        workers=args.workers,
+    )
+    app = create_app(web)
+    shown = "127.0.0.1" if local else args.host
+    url = f"http://{shown}:{args.port}/" + (f"?token={token}" if token else "")
+    print(f"balance serve: {url}", flush=True)
+    if token:
+        print("Anyone on the network with this URL (and its token) can use the app. Ctrl-C stops it.", flush=True)
+    if not args.no_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=3)
+    return 0

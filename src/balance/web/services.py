@@ -1,0 +1,156 @@
+"""What the web pages do, as calls into the library: analyse a clip into a results folder, save it to a
+person's history, and read the history back for the pages. No numbers are computed here.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from balance.errors import ResultsError
+from balance.history.model import Conditions, Programme, TrialRecord
+from balance.history.progress import Asymmetry, Trend, asymmetries, programme_status, trends
+from balance.history.store import Store
+from balance.pipeline import AnalysisOptions
+
+# Every history write of the server goes through this lock: one writer at a time, as the store expects.
+_WRITER = threading.Lock()
+
+
+def analyse_clip(
+    clip: Path,
+    out_dir: Path,
+    options: AnalysisOptions,
+    *,
+    name: str | None,
+    progress: Callable[[str, int, int], None],
+) -> dict[str, Any]:
+    """Analyse `clip` and write every result file into `out_dir` (all or nothing), as `balance analyze` does.
+    Returns the analysis document. `progress(stage, done, total)` follows the pose model frame by frame."""
+    from balance.pipeline import analyze
+    from balance.results.document import result_files, to_json
+    from balance.results.html import write_visuals
+
+    analysis = analyze(clip, options, progress=lambda done, total: progress("pose", done, total))
+    progress("results", 0, 0)
+    write_visuals(analysis, out_dir, video=True, name=name, extra=result_files(analysis))
+    return to_json(analysis)
+
+
+def load_document(results: Path) -> dict[str, Any]:
+    """The analysis document of a results folder."""
+    try:
+        doc = json.loads((results / "analysis.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ResultsError(
+            f"the saved analysis in {results.name} cannot be read ({exc})", "Analyse the clip again"
+        ) from exc
+    if not isinstance(doc, dict) or "trials" not in doc:
+        raise ResultsError("the saved analysis is not a balance analysis document", "Analyse the clip again")
+    return doc
+
+
+def save_to_history(
+    db: str | None, doc: Mapping[str, Any], *, name: str, week: int | None, notes: str, on: date | None = None
+) -> str:
+    """Store the document in `name`'s history (one transaction) and say what happened, in words."""
+    with _WRITER, Store(db) as store:
+        result = store.add_analysis(
+            doc, name=name, recorded_on=on or date.today(), week=week, conditions=Conditions(), notes=notes
+        )
+    n = f"{result.trials} trial{'s' if result.trials != 1 else ''}"
+    if not result.stored:
+        return (
+            f"Not saved again: this clip is already in {result.person}'s history, from {result.recorded_on.isoformat()}"
+        )
+    week_words = f"week {result.week}" if result.week is not None else "no programme week"
+    return f"Saved {n} to {result.person}'s history ({result.recorded_on.isoformat()}, {week_words})"
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    name: str
+    programme: str  # where they are in the programme, in words
+    last_test: date | None
+    trend: str  # the score's (else the hold's) change since the baseline, in words
+
+
+@dataclass(frozen=True)
+class PersonView:
+    name: str
+    programme: Programme | None
+    status: str
+    records: list[TrialRecord]
+    trends: list[Trend]
+    symmetry: list[Asymmetry]
+
+
+def _status(person: str, programme: Programme | None) -> str:
+    return programme_status(programme, date.today()) if programme else "no programme started"
+
+
+def _headline(found: list[Trend]) -> str:
+    for key in ("score", "hold_s"):
+        words = [t.words for t in found if t.metric == key]
+        if words:
+            return "; ".join(words)
+    return "one week of tests so far: the trend shows from the second week"
+
+
+def people(db: str | None) -> list[PersonSummary]:
+    with Store(db) as store:
+        out = []
+        for name in store.people():
+            records = store.trials(name)
+            programme = store.programme(name)
+            last = max((r.recorded_on for r in records), default=None)
+            trend = _headline(trends(records)) if records else "no tests yet"
+            out.append(PersonSummary(name, _status(name, programme), last, trend))
+    return out
+
+
+def person(db: str | None, name: str) -> PersonView | None:
+    with Store(db) as store:
+        stored = store.person(name)
+        if stored is None:
+            return None
+        records = store.trials(stored)
+        programme = store.programme(stored)
+    return PersonView(stored, programme, _status(stored, programme), records, trends(records), asymmetries(records))
+
+
+def week_now(db: str | None, name: str) -> int | None:
+    """The programme week today for `name`, the upload form's default."""
+    from balance.history.model import programme_week
+
+    with Store(db) as store:
+        programme = store.programme(name) if store.person(name) else None
+    return programme_week(programme.start_date, date.today()) if programme else None
+
+
+def trend_png(view: PersonView) -> bytes:
+    from balance.history.plots import plot_history
+
+    title = f"{view.name}: {view.status}"
+    return plot_history(view.records, title=title, weeks=view.programme.weeks if view.programme else None)
+
+
+def export(view: PersonView, fmt: str) -> str:
+    from balance.cli.history import export_csv, export_json
+
+    return export_csv(view.records) if fmt == "csv" else export_json(view.name, view.records, view.programme)
+
+
+def start_programme(db: str | None, name: str, weeks: int, start: date) -> Programme:
+    with _WRITER, Store(db) as store:
+        return store.start_programme(name, start=start, weeks=weeks)
+
+
+def delete_session(db: str | None, name: str, session_id: int) -> int:
+    with _WRITER, Store(db) as store:
+        return store.delete_session(name, session_id)

@@ -1,0 +1,53 @@
+"""One analysis, run as its own process: `python -m balance.web.worker JOB_DIR`.
+
+Reads the job's options from JOB_DIR/job.json, writes the results into JOB_DIR/staging (all or nothing),
+prints progress as one JSON object per line, and on failure writes JOB_DIR/error.json with the library's
+one-line message and the HTTP status for it. A plain process (not multiprocessing) so the server can stop it
+and its pose processes together, as one process group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from balance.errors import BalanceError
+from balance.pipeline import AnalysisOptions
+from balance.web.services import analyse_clip
+
+STAGING = "staging"
+ERROR = "error.json"
+
+
+def _say(stage: str, done: int, total: int) -> None:
+    print(json.dumps({"stage": stage, "done": done, "total": total}), flush=True)
+
+
+def run(job_dir: Path) -> int:
+    job = json.loads((job_dir / "job.json").read_text())
+    options = AnalysisOptions(height_cm=job.get("height_cm"), workers=job.get("pose_workers"))
+    clip = job_dir / job["clip"]
+    try:
+        analyse_clip(clip, job_dir / STAGING, options, name=job.get("name") or None, progress=_say)
+    except BalanceError as exc:
+        # The message names the server's own file; the user knows the clip by the name they uploaded.
+        message = str(exc).replace(str(clip), job.get("filename") or "the clip")
+        (job_dir / ERROR).write_text(json.dumps({"message": message, "status": exc.http_status}))
+        return 1
+    except Exception:
+        traceback.print_exc()
+        (job_dir / ERROR).write_text(
+            json.dumps(
+                {"message": "the analysis failed unexpectedly. Try again; if it fails again, report it", "status": 500}
+            )
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    sys.exit(run(Path(sys.argv[1])))
