@@ -479,3 +479,21 @@ def test_a_writer_held_up_past_the_busy_timeout_gets_a_clear_error(
         blocker.close()
     with Store(db) as store:  # nothing half-written; the write goes through once the lock is free
         assert store.add_analysis(real_document(), name="Sam", recorded_on=DAY).stored
+
+
+def test_delete_a_session_takes_its_analyses_and_trials_and_nothing_else(database: str) -> None:
+    db = database
+    doc = real_document()
+    with Store(db) as store:
+        store.add_analysis(relabel(doc, "a"), name="Sam", recorded_on=DAY, week=1)
+        store.add_analysis(relabel(doc, "b"), name="Sam", recorded_on=DAY, week=1)  # same session, second clip
+        store.add_analysis(relabel(doc, "c"), name="Sam", recorded_on=DAY + timedelta(days=7), week=2)
+        store.add_analysis(relabel(doc, "d"), name="Alex", recorded_on=DAY, week=1)
+        first = store.trials("Sam")[0].session_id
+        alex = store.trials("Alex")[0].session_id
+        with pytest.raises(StoreError, match="Sam has no session"):
+            store.delete_session("Sam", alex)  # someone else's session: refused, nothing deleted
+        assert store.delete_session("Sam", first) == 2 * len(doc["trials"])
+        assert [r.week for r in store.trials("Sam")] == [2] * len(doc["trials"])
+        assert len(store.trials("Alex")) == len(doc["trials"])
+    assert counts(db) == {"people": 2, "sessions": 2, "analyses": 2, "trials": 2 * len(doc["trials"])}

@@ -342,6 +342,28 @@ class Store:
         assert programme is not None
         return programme
 
+    def delete_session(self, name: str, session_id: int) -> int:
+        """Delete one of `name`'s sessions with its analyses and trials, in one transaction; the number of
+        trials deleted. A session that is not that person's raises StoreError and nothing is deleted."""
+
+        def delete(conn: Connection) -> int:
+            owner = conn.execute(
+                text(
+                    "SELECT 1 FROM sessions s JOIN people p ON p.id = s.person_id "
+                    "WHERE s.id = :id AND p.name_key = :key"
+                ),
+                {"id": session_id, "key": name_key(name)},
+            ).first()
+            if owner is None:
+                raise StoreError(f"{name} has no session {session_id}", "Reload the person's page and try again")
+            analyses = "SELECT id FROM analyses WHERE session_id = :id"
+            n = conn.execute(text(f"DELETE FROM trials WHERE analysis_id IN ({analyses})"), {"id": session_id})
+            conn.execute(text("DELETE FROM analyses WHERE session_id = :id"), {"id": session_id})
+            conn.execute(text("DELETE FROM sessions WHERE id = :id"), {"id": session_id})
+            return int(n.rowcount)
+
+        return self._write(delete)
+
     # --- reads ------------------------------------------------------------------------------------
 
     def person(self, name: str) -> str | None:
