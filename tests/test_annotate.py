@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -15,7 +16,9 @@ import pytest
 from balance.pipeline import Analysis
 from balance.pose import landmarks as lm
 from balance.pose import skeleton
+from balance.results import document
 from balance.results import video as annotate
+from balance.results.document import build_document
 from balance.results.video import Flag, Overlay, flags_in, write_annotated
 from balance.video.reader import VideoReader
 
@@ -128,25 +131,30 @@ def test_frames_skipped_by_max_fps_borrow_the_nearest_pose(tmp_path: Path) -> No
     assert Overlay(thinned).nearest(full.track.t[i]) in (30, 31)
 
 
+@pytest.mark.slow
 def test_flags_in_reads_times_and_whole_trial_flags() -> None:
-    trial = {
-        "lift_off_s": 1.0,
-        "metrics": {"analysed_from_s": 2.0},
-        "flags": [
-            {"code": "hip_drop", "text": "Hip drop: ...", "value": 5.4, "unit": "deg", "times": [[3.0, 7.0]]},
-            {"code": "touch_down", "text": "The free foot touched down", "times": [[9.5, 9.5]]},
-            {"code": "weight_outside", "text": "Weight on the outside ...", "times": []},
-            {"code": "new_kind", "text": "Something new: details", "times": [4.0, "junk"]},
-            "not a flag",
-        ],
-    }
+    first = build_document(_analysis(POSE_1)).trials[0]
+
+    def flag(code: str, text: str, value: float | None = None, unit: str = "", times: Any = ()) -> document.Flag:
+        return document.Flag(code, text, value, None, unit, "", times, False)
+
+    trial = dataclasses.replace(
+        first,
+        metrics=dataclasses.replace(first.metrics, analysed_from_s=2.0),
+        flags=(
+            flag("hip_drop", "Hip drop: ...", 5.4, "deg", ((3.0, 7.0),)),
+            flag("touch_down", "The free foot touched down", times=((9.5, 9.5),)),
+            flag("weight_outside", "Weight on the outside ..."),
+            flag("new_kind", "Something new: details", times=((4.0, 4.0),)),
+        ),
+    )
     got = {f.code: f for f in flags_in(trial)}
     assert got["hip_drop"] == Flag("hip_drop", "hip drop 5 deg", 3.0, 7.0, "hip")
     assert got["touch_down"].anchor == "free_foot"
     assert got["touch_down"].end_s == pytest.approx(9.5 + annotate.FLAG_SHOW_S)
     assert (got["weight_outside"].start_s, got["weight_outside"].anchor) == (2.0, "foot")
     assert (got["new_kind"].label, got["new_kind"].anchor, got["new_kind"].start_s) == ("Something new", "com", 4.0)
-    assert flags_in({"flags": None}) == [] and flags_in({}) == []
+    assert flags_in(dataclasses.replace(first, flags=())) == []
 
 
 @pytest.mark.slow

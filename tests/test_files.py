@@ -135,10 +135,10 @@ def test_threads_write_the_same_folder_without_losing_a_file(tmp_path: Path) -> 
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs: a real file system that fills up."""
+    """A 256 kiB tmpfs: a real file system that fills up."""
     mount = tmp_path / "tiny"
     mount.mkdir()
-    run = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    run = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
     if run.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {run.stderr.decode(errors='replace').strip()}")
     try:

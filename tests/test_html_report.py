@@ -5,7 +5,7 @@ renders in headless Chromium with every image loaded on at most two A4 pages (sk
 from __future__ import annotations
 
 import base64
-import copy
+import dataclasses
 import html
 import io
 import json
@@ -23,12 +23,15 @@ from matplotlib import image as mpimg
 from balance.assess.catalogue import flag_words
 from balance.errors import ResultsError
 from balance.pipeline import Analysis
-from balance.results import html as html_report
-from balance.results.document import result_files, write_outputs
-from balance.results.html import render_report, report_html, write_visuals
+from balance.results import folder
+from balance.results.document import build_document, load_document
+from balance.results.folder import render_report, write_results
+from balance.results.html import report_html
 
 from .conftest import SAMPLES, analysed
+from .test_files import tiny_disk as full_disk_fixture
 
+tiny_disk = full_disk_fixture
 POSE_1 = SAMPLES / "sls_tfjs_pose_1_SYNTHETIC.mp4"
 NAME = "Sam O'Neil <test> & co"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -65,10 +68,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path],
     if not isinstance(analysis, Analysis):
         pytest.fail(f"{POSE_1.name} should analyse: {analysis}")
     out = tmp_path_factory.mktemp("results")
-    # What `balance analyze --out` does: the JSON and CSV, then the visuals beside them.
-    write_outputs(result_files(analysis), out)
-    written = write_visuals(analysis, out, name=NAME)
-    return out, written, json.loads((out / "analysis.json").read_text())
+    # What `balance analyze --out` does.
+    written = write_results(analysis, out, name=NAME)
+    return out, list(written.files), json.loads((out / "analysis.json").read_text())
 
 
 @pytest.mark.slow
@@ -76,6 +78,8 @@ def test_writes_everything_and_nothing_half_done(results: tuple[Path, list[Path]
     out, written, _ = results
     names = {p.name for p in written}
     assert names == {
+        "analysis.json",
+        "frames.csv",
         "report.html",
         "annotated.mp4",
         "series.npz",
@@ -132,35 +136,32 @@ def test_headline_numbers_and_words(results: tuple[Path, list[Path], dict[str, A
 
 
 @pytest.mark.slow
-def test_missing_wobble_analysis_says_not_available(results: tuple[Path, list[Path], dict[str, Any]]) -> None:
-    _, _, doc = results
-    bare = copy.deepcopy(doc)
-    for trial in bare["trials"]:
-        for key in ("decomposition", "tripod", "flags", "score"):
-            trial.pop(key)
-    bare.pop("session_flags")
-    page = report_html(bare, {})
-    assert page.count("not available") >= 5
-    assert "<img" not in page and "Plots not available" in page
-
-
 def test_both_legs_flags_and_untrusted_text() -> None:
-    doc = {
-        "trials": [{"stance_leg": "left", "hold_s": 30.0}, {"stance_leg": "right", "hold_s": 12.0}],
-        "session_flags": [{"code": "asymmetry", "text": "Sides differ: <b>hold</b> 12 s vs 30 s"}],
-        "clip": {"path": "/x/<clip>.mp4", "duration_s": 45.0},
-    }
+    analysis = analysed(POSE_1)
+    assert isinstance(analysis, Analysis)
+    doc = build_document(analysis)
+    left = dataclasses.replace(doc.trials[0], stance_leg="left", hold_s=30.0)
+    right = dataclasses.replace(doc.trials[0], stance_leg="right", hold_s=12.0)
+    sides = dataclasses.replace(doc.trials[0].flags[0], code="asymmetry", text="Sides differ: <b>hold</b> 12 s vs 30 s")
+    doc = dataclasses.replace(
+        doc,
+        trials=(left, right),
+        session_flags=(sides,),
+        clip=dataclasses.replace(doc.clip, path="/x/<clip>.mp4", duration_s=45.0),
+    )
     page = report_html(doc, {}, name="<script>")
     assert "<strong>Both legs:</strong>" in page
     assert "Sides differ: &lt;b&gt;hold&lt;/b&gt; 12 s vs 30 s" in page
     assert f"<dt>{flag_words('asymmetry').title}</dt>" in page
     assert "&lt;clip&gt;.mp4" in page and "<script>" not in page and "<b>" not in page
     assert "30.0 s" in page and "12.0 s" in page
+    assert "<img" not in page and "Plots not available" in page
 
 
 @pytest.mark.slow
 def test_re_render_from_the_saved_results(results: tuple[Path, list[Path], dict[str, Any]], tmp_path: Path) -> None:
-    out, _, doc = results
+    out, _, _ = results
+    doc = load_document(out / "analysis.json")
     again = render_report(doc, out / "again.html", plots_dir=out)
     try:
         first, second = (out / "report.html").read_text(), again.read_text()
@@ -181,15 +182,15 @@ def test_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("encoder died")
 
-    monkeypatch.setattr(html_report, "encode_annotated", broken)
-    with pytest.raises(RuntimeError, match="encoder died"):
-        write_visuals(analysis, tmp_path)
+    monkeypatch.setattr(folder, "encode_annotated", broken)
+    with pytest.raises(ResultsError, match="encoder died"):
+        write_results(analysis, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
     assert (tmp_path / "report.html").read_text() == "earlier result"
     blocked = tmp_path / "file"
     blocked.write_text("")
     with pytest.raises(ResultsError, match="cannot write"):
-        write_visuals(analysis, blocked / "sub")
+        write_results(analysis, blocked / "sub")
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
@@ -262,3 +263,15 @@ def test_prints_on_two_a4_pages_at_most(results: tuple[Path, list[Path], dict[st
     pages = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
     assert 1 <= len(re.findall(rb"/Type\s*/Page\b", data)) <= 2
     assert pages and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in pages)
+
+
+@pytest.mark.slow
+def test_a_full_disk_keeps_the_earlier_result(tiny_disk: Path) -> None:
+    analysis = analysed(POSE_1)
+    assert isinstance(analysis, Analysis)
+    (tiny_disk / "analysis.json").write_text("earlier result")
+    # The results (about 0.7 MB without the video) are larger than the 256 kiB disk.
+    with pytest.raises(ResultsError, match="No space left on device"):
+        write_results(analysis, tiny_disk, video=False)
+    assert [p.name for p in tiny_disk.iterdir()] == ["analysis.json"]
+    assert (tiny_disk / "analysis.json").read_text() == "earlier result"

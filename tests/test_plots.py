@@ -1,15 +1,14 @@
-"""The figures: drawn from the JSON document plus series.npz alone, every expected PNG present, sized and not blank.
+"""The figures: drawn from the results document plus series.npz alone, every expected PNG present, sized and not blank.
 
 Also the traces file round trip and the prediction ellipse against the metric's own area.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import io
 import json
 import math
-from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from matplotlib import image as mpimg
 
 from balance.pipeline import Analysis
 from balance.results import plots
-from balance.results.document import to_json
+from balance.results.document import Document, build_document, from_json, json_text
 
 from .conftest import SAMPLES, analysed
 
@@ -26,12 +25,12 @@ KIND = {"sway": "sway", "stabilogram": "stabilogram", "tripod": "tripod", "segme
 
 
 @pytest.fixture(scope="module")
-def pose1() -> tuple[Analysis, dict[str, Any], list[dict[str, np.ndarray]]]:
+def pose1() -> tuple[Analysis, Document, list[dict[str, np.ndarray]]]:
     analysis = analysed(POSE_1)
     if not isinstance(analysis, Analysis):
         pytest.fail(f"{POSE_1.name} should analyse: {analysis}")
     # Through JSON text, as `balance report` reads it back from analysis.json.
-    doc = json.loads(json.dumps(to_json(analysis)))
+    doc = from_json(json.loads(json_text(build_document(analysis).to_json())))
     return analysis, doc, plots.load_series(plots.series_npz(analysis))
 
 
@@ -45,7 +44,7 @@ def _check_png(name: str, png: bytes) -> None:
 
 
 @pytest.mark.slow
-def test_series_file_holds_every_trace(pose1: tuple[Analysis, dict[str, Any], list[dict[str, np.ndarray]]]) -> None:
+def test_series_file_holds_every_trace(pose1: tuple[Analysis, Document, list[dict[str, np.ndarray]]]) -> None:
     analysis, _, series = pose1
     assert len(series) == len(analysis.trials)
     for m, s in zip(analysis.trials, series, strict=True):
@@ -63,7 +62,7 @@ def test_series_file_rejects_other_npz() -> None:
 
 
 @pytest.mark.slow
-def test_every_figure_of_a_one_leg_clip(pose1: tuple[Analysis, dict[str, Any], list[dict[str, np.ndarray]]]) -> None:
+def test_every_figure_of_a_one_leg_clip(pose1: tuple[Analysis, Document, list[dict[str, np.ndarray]]]) -> None:
     _, doc, series = pose1
     pngs = plots.draw_all(doc, series)
     assert set(pngs) == {"sway_trial1.png", "stabilogram_trial1.png", "tripod_trial1.png", "segment_shares.png"}
@@ -73,47 +72,41 @@ def test_every_figure_of_a_one_leg_clip(pose1: tuple[Analysis, dict[str, Any], l
 
 @pytest.mark.slow
 def test_figures_need_only_the_json_and_the_series(
-    pose1: tuple[Analysis, dict[str, Any], list[dict[str, np.ndarray]]],
+    pose1: tuple[Analysis, Document, list[dict[str, np.ndarray]]],
 ) -> None:
     analysis, doc, series = pose1
     # Same bytes from the in-memory document and from its JSON text: nothing else is read.
-    assert plots.draw_all(to_json(analysis), series) == plots.draw_all(doc, series)
+    assert plots.draw_all(build_document(analysis), series) == plots.draw_all(doc, series)
 
 
 @pytest.mark.slow
-def test_left_and_right_side_by_side(pose1: tuple[Analysis, dict[str, Any], list[dict[str, np.ndarray]]]) -> None:
+def test_left_and_right_side_by_side(pose1: tuple[Analysis, Document, list[dict[str, np.ndarray]]]) -> None:
     _, doc, series = pose1
-    two = copy.deepcopy(doc)
-    right = copy.deepcopy(two["trials"][0])
-    right["stance_leg"] = "right"
-    right["hold_s"] = 2.0
-    two["trials"].append(right)
+    right = dataclasses.replace(doc.trials[0], stance_leg="right", hold_s=2.0)
+    two = dataclasses.replace(doc, trials=(*doc.trials, right))
     pngs = plots.draw_all(two, [*series, series[0]])
     assert {"left_vs_right.png", "sway_trial2.png", "tripod_trial2.png"} <= set(pngs)
     _check_png("left_vs_right.png", pngs["left_vs_right.png"])
 
 
 @pytest.mark.slow
-def test_figures_without_the_wobble_analysis(
-    pose1: tuple[Analysis, dict[str, Any], list[dict[str, np.ndarray]]],
+def test_figures_whose_traces_are_missing_are_left_out(
+    pose1: tuple[Analysis, Document, list[dict[str, np.ndarray]]],
 ) -> None:
     _, doc, series = pose1
-    bare = copy.deepcopy(doc)
-    for trial in bare["trials"]:
-        for key in ("decomposition", "tripod", "flags", "score"):
-            trial.pop(key, None)
-    pngs = plots.draw_all(bare, series)
-    assert set(pngs) == {"sway_trial1.png", "stabilogram_trial1.png"}
+    bare = [{k: v for k, v in s.items() if k not in ("tripod_projection", "centre_of_mass_depth")} for s in series]
+    pngs = plots.draw_all(doc, bare)
+    assert set(pngs) == {"sway_trial1.png", "segment_shares.png"}
     # A trial without its traces is skipped, not an error; the shares need only the JSON.
     assert set(plots.draw_all(doc, [])) == {"segment_shares.png"}
 
 
 @pytest.mark.slow
-def test_ellipse_is_the_metric_s_ellipse(pose1: tuple[Analysis, dict[str, Any], list[dict[str, np.ndarray]]]) -> None:
+def test_ellipse_is_the_metric_s_ellipse(pose1: tuple[Analysis, Document, list[dict[str, np.ndarray]]]) -> None:
     _, doc, series = pose1
     xy = np.column_stack([series[0]["centre_of_mass"], series[0]["centre_of_mass_depth"]])
     _, width, height, _ = plots.prediction_ellipse(xy)
-    expected = doc["trials"][0]["metrics"]["depth_estimates"]["centre_of_mass"]["ellipse_area_95"]
+    expected = doc.trials[0].metrics.depth_estimates["centre_of_mass"].ellipse_area_95
     assert math.pi * width * height / 4 == pytest.approx(expected, rel=1e-9)
 
 

@@ -6,7 +6,6 @@ Library errors (balance.errors) become one line on stderr and a non-zero exit co
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import webbrowser
@@ -76,8 +75,9 @@ def _progress_bar(enabled: bool) -> Progress:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from balance.pipeline import analyze
-    from balance.results.document import result_files, summary, to_json
-    from balance.results.html import write_visuals
+    from balance.results.document import json_text
+    from balance.results.folder import write_results
+    from balance.results.text import summary
 
     show = not args.quiet and sys.stderr.isatty()
     with _progress_bar(show) as bar:
@@ -96,33 +96,25 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             progress=progress,
         )
     out = args.out if args.out is not None else Path("results") / args.clip.stem
-    doc = to_json(analysis)
-    written = write_visuals(analysis, out, video=not args.no_video, name=args.name, extra=result_files(analysis))
+    written = write_results(analysis, out, video=not args.no_video, name=args.name)
     if args.json:
-        print(json.dumps(doc, indent=2, allow_nan=False))
+        print(json_text(written.json), end="")
     else:
         print(summary(analysis))
-        print(f"\nResults: {', '.join(str(p) for p in written)}")
+        print(f"\nResults: {', '.join(str(p) for p in written.files)}")
     if args.name:
-        message = save_from_args(doc, args)
+        message = save_from_args(written.json, args)
         # --json keeps stdout a pure JSON document.
         print(message, file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from balance.errors import StoreError
-    from balance.results.html import render_report
+    from balance.results.document import load_document
+    from balance.results.folder import render_report
 
     path: Path = args.analysis_json
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise StoreError(f"no saved analysis at {path}", "Give the analysis.json that balance analyze wrote") from exc
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"{path} is not a readable analysis.json ({exc})", "Run balance analyze again") from exc
-    if not isinstance(doc, dict) or "schema_version" not in doc:
-        raise StoreError(f"{path} is not an analysis.json from balance", "Run balance analyze again")
+    doc = load_document(path)
     out = render_report(doc, path.parent / "report.html", plots_dir=path.parent, name=args.name)
     print(f"Report: {out}")
     if args.open:
@@ -136,7 +128,9 @@ def _silence_native_logs() -> None:
     Python's own sys.stderr moves to a duplicate of the real stream first, so our messages, the progress
     bar and any genuine traceback still reach the user. BALANCE_DEBUG=1 keeps the native logs.
     """
-    if settings().debug:
+    # In process (a test's captured streams, a host program) there is no terminal to keep clean, and Python's
+    # stderr is no longer the process's: then, and after the first call, there is nothing to do.
+    if settings().debug or sys.stderr is not sys.__stderr__:
         return
     sys.stderr.flush()
     real = os.dup(2)

@@ -91,7 +91,7 @@ def format_result(result: RecordResult) -> str:
         return "\n".join(lines)
     lines.append(f"Clip: {result.clip} (capture times: {result.timestamps})")
     if result.analysis is not None:
-        from balance.results.document import summary
+        from balance.results.text import summary
 
         lines += ["", summary(result.analysis)]
     elif result.analysis_error:

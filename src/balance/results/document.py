@@ -1,51 +1,270 @@
-"""Present an `Analysis`: the JSON document (versioned schema), the per-frame CSV and the terminal summary.
+"""The results document: analysis.json as frozen types, built once per analysis and checked once when loaded.
 
-Files are written atomically, all or nothing: a failed or interrupted run leaves no partial result.
+`build_document(analysis)` makes it; `Document.to_json()` is the JSON (schema SCHEMA_VERSION, every number with
+its unit and convention); `load_document(path)` reads a saved analysis.json back, and refuses a damaged one
+with a ResultsError naming the first field that is wrong. The report, the plots, the annotated video, the
+history and the web pages read these types, never the raw JSON.
+
+The types are the schema (balance.results.codec): a field the analysis emits that has no field here is an
+error when the document is built, so a new output is added here, under its name, or not at all.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from balance import __version__
-from balance.assess.assessment import Assessment
 from balance.errors import ResultsError
-from balance.files import staged
-from balance.measure.body import centre_of_mass
-from balance.measure.sway import CONVENTIONS, TraceMetrics
-from balance.measure.trial import AXIS_WORDS, FILTER_NOTE, SwayMetrics
+from balance.measure.sway import CONVENTIONS
+from balance.measure.trial import FILTER_NOTE
 from balance.pipeline import Analysis
-from balance.pose.landmarks import NAMES
+from balance.results.codec import SchemaError, from_plain, to_plain
 from balance.stance.trials import MIN_TRIAL_S
 
 SCHEMA_VERSION = "1.0"
-
-UNIT_WORDS = {"cm": "cm", "%leg": "% of leg length"}
-MEANINGS = {
-    "centre_of_mass": "whole-body centre of mass (14-segment model, Winter 2009) relative to the stance ankle",
-    "hip_centre": "midpoint of the hips relative to the stance ankle",
-    "shoulder_centre": "midpoint of the shoulders relative to the stance ankle",
-    "stance_foot": "centre of the stance foot (heel, ankle, toe) in the picture, about its own mean",
-    "trunk_lean": "angle of the hip-to-shoulder line from vertical, in the picture",
-    "pelvic_tilt": "free-side hip above (+) or below (-) the stance-side hip, in the picture",
-}
+Numbers = dict[str, float]
+Words = dict[str, str]
 
 
-def _trial_end(analysis: Analysis, m: SwayMetrics) -> str:
-    if m.trial.touch_down_s is not None:
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: str
+    sha256: str
+    width: int
+    height: int
+    rotation_deg: int
+    fps_nominal: float
+    duration_s: float
+    frames_decoded: int
+    frames_analysed: int
+    analysed_fps: float
+    truncated: bool
+    timestamps: str  # "container" or "estimated from frame rate"
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The sway metrics of one trace (balance.measure.sway.TraceMetrics), in `unit`; rms and range per axis."""
+
+    name: str
+    axes: tuple[str, ...]
+    unit: str
+    n: int
+    fs: float
+    duration_s: float
+    path_length: float
+    mean_velocity: float
+    rms: tuple[float, ...]
+    rms_resultant: float
+    range: tuple[float, ...]
+    ellipse_area_95: float | None
+    mean_frequency_hz: float | None
+    units: Words
+
+    def __post_init__(self) -> None:
+        if not self.axes or len(self.rms) != len(self.axes) or len(self.range) != len(self.axes):
+            raise ValueError(f"{self.name}: rms and range need one value per axis of {list(self.axes)}")
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One trial's measurement (balance.measure.trial.SwayMetrics)."""
+
+    view: str  # front, side, oblique
+    view_ratio: float
+    horizontal_axis: str  # ml, ap, mixed
+    unit: str  # cm or %leg
+    height_cm: float | None
+    leg_length_px: float
+    analysed_from_s: float
+    analysed_to_s: float
+    sample_rate_hz: float
+    landmark_coverage: float
+    observed: dict[str, Trace]
+    depth_estimates: dict[str, Trace]
+    angles: dict[str, Trace]
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Share of the centre of mass's sway power per band (Paillard & Noé 2015's bands)."""
+
+    drift: float
+    corrective: float
+    fast_wobble: float
+
+
+@dataclass(frozen=True)
+class TripodShares:
+    inner_ball: float
+    outer_ball: float
+    big_toe: float
+
+
+@dataclass(frozen=True)
+class TripodPoints:
+    """Each point as (fore-aft from the heel, medial towards the big toe), foot lengths."""
+
+    inner_ball: tuple[float, float]
+    outer_ball: tuple[float, float]
+    big_toe: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    shares: Numbers
+    signed_shares: Numbers
+    compensating: tuple[str, ...]
+    dominant: str
+    summary: str
+    explained_r2: float
+    bands: Bands
+    band_limits_hz: dict[str, tuple[float, float | None]]
+    mean_frequency_hz: dict[str, float | None]
+    method: str
+    units: Words
+
+
+@dataclass(frozen=True)
+class Tripod:
+    split: TripodShares
+    split_sd: TripodShares
+    mean_fore_aft: float
+    mean_medial: float
+    fore_aft_sd: float
+    medial_sd: float
+    per_frame_sd: float
+    time_outside_tripod: float
+    less_reliable_axis: str
+    tripod_points: TripodPoints
+    units: Words
+    estimate: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    text: str
+    value: float | None
+    threshold: float | None
+    unit: str
+    source: str
+    times: tuple[tuple[float, float], ...]  # [start, end] clip seconds of each occurrence
+    bess_error: bool
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float
+    mdc: float
+    parts: Numbers
+    inputs: Numbers
+    weights: Numbers
+    formula: str
+    mdc_note: str
+
+
+@dataclass(frozen=True)
+class Trial:
+    stance_leg: str
+    lift_off_s: float
+    touch_down_s: float | None
+    hold_s: float
+    starts_with_clip: bool
+    ended_by: str  # touch_down, clip_end, subject_lost
+    metrics: Metrics
+    decomposition: Decomposition
+    tripod: Tripod
+    flags: tuple[Flag, ...]
+    score: Score
+
+
+@dataclass(frozen=True)
+class ShortPhase:
+    stance_leg: str
+    start_s: float
+    end_s: float
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Document:
+    schema_version: str
+    tool: Tool
+    clip: Clip
+    model: Model
+    conventions: dict[str, str | float]
+    trials: tuple[Trial, ...]
+    session_flags: tuple[Flag, ...]
+    short_phases: tuple[ShortPhase, ...]
+    notes: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return to_plain(self)  # type: ignore[no-any-return]
+
+
+def json_text(data: dict[str, Any]) -> str:
+    """The text of analysis.json for a document's JSON (Document.to_json)."""
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+def from_json(data: Any, *, strict: bool = False) -> Document:
+    """A parsed analysis.json as a Document; SchemaError names the first field that is missing or wrong.
+
+    strict: refuse keys the types do not know (see the module's docstring); loading ignores them, as a later
+    1.x version may add fields.
+    """
+    if isinstance(data, dict):
+        version = data.get("schema_version")
+        if isinstance(version, str) and version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise SchemaError("schema_version", f"{version} is not {SCHEMA_VERSION.split('.')[0]}.x")
+    return from_plain(Document, data, "", strict=strict)  # type: ignore[no-any-return]
+
+
+def load_document(path: Path) -> Document:
+    """analysis.json at `path`, checked; ResultsError (one line) when it is missing, unreadable or damaged."""
+    path = Path(path)
+    todo = "Re-run balance analyze on the clip to write it again"
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise ResultsError(f"no saved analysis at {path}", "Give the analysis.json that balance analyze wrote") from exc
+    except IsADirectoryError as exc:
+        raise ResultsError(f"{path} is a folder", "Give the analysis.json inside it") from exc
+    except OSError as exc:
+        raise ResultsError(f"cannot read {path} ({exc.strerror})", todo) from exc
+    except ValueError as exc:
+        raise ResultsError(f"{path} is not a valid analysis.json (not JSON: {exc})", todo) from exc
+    try:
+        return from_json(data)
+    except SchemaError as exc:
+        raise ResultsError(f"{path} is not a valid analysis.json ({exc})", todo) from exc
+
+
+def _ended_by(analysis: Analysis, k: int) -> str:
+    trial = analysis.trials[k].trial
+    if trial.touch_down_s is not None:
         return "touch_down"
-    last = analysis.track.t[-1]
-    return "clip_end" if m.trial.end_s >= last - 1e-6 else "subject_lost"
+    return "clip_end" if trial.end_s >= analysis.track.t[-1] - 1e-6 else "subject_lost"
 
 
-def to_json(analysis: Analysis) -> dict[str, Any]:
+def _plain(analysis: Analysis) -> dict[str, Any]:
+    """The analysis's own words and numbers (each stage's to_dict), in the document's layout."""
     clip, track = analysis.clip, analysis.track
     return {
         "schema_version": SCHEMA_VERSION,
@@ -85,11 +304,11 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
                 "touch_down_s": None if m.trial.touch_down_s is None else round(m.trial.touch_down_s, 3),
                 "hold_s": round(m.trial.hold_s, 3),
                 "starts_with_clip": m.trial.starts_with_clip,
-                "ended_by": _trial_end(analysis, m),
+                "ended_by": _ended_by(analysis, k),
                 "metrics": m.to_dict(),
                 **a.to_dict(),
             }
-            for m, a in zip(analysis.trials, analysis.assessments, strict=True)
+            for k, (m, a) in enumerate(zip(analysis.trials, analysis.assessments, strict=True))
         ],
         "session_flags": [f.to_dict() for f in analysis.session_flags],
         "short_phases": [
@@ -105,121 +324,11 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def frames_csv(analysis: Analysis) -> str:
-    """One row per analysed frame: time, stance state, centre of mass and every landmark."""
-    track = analysis.track
-    com = centre_of_mass(track.image_xy)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    header = ["t_s", "frame_index", "stance_state", "com_x_px", "com_y_px"]
-    for name in NAMES:
-        header += [f"{name}_x_px", f"{name}_y_px", f"{name}_visibility"]
-    for name in NAMES:
-        header += [f"{name}_world_x_m", f"{name}_world_y_m", f"{name}_world_z_m"]
-    writer.writerow(header)
-    for i in range(len(track)):
-        img = np.column_stack([track.image_xy[i], track.visibility[i]]).ravel()
-        row = [f"{track.t[i]:.4f}", int(track.frame_index[i]), analysis.timeline.state[i]]
-        row += [_num(v) for v in (*com[i], *img, *track.world[i].ravel())]
-        writer.writerow(row)
-    return out.getvalue()
+def build_document(analysis: Analysis) -> Document:
+    """The results document of an analysis (once per analysis: every output reads this one)."""
+    return from_json(_plain(analysis), strict=True)
 
 
-def _num(v: float) -> str:
-    return "" if not np.isfinite(v) else f"{v:.5g}"
-
-
-def write_outputs(files: Mapping[str, str | bytes], out_dir: Path) -> list[Path]:
-    """Write every file or none (balance.files.staged); an earlier result in out_dir stays until then."""
-    try:
-        with staged(out_dir) as stage:
-            for name, content in files.items():
-                stage.add(name, content)
-            return stage.commit()
-    except OSError as exc:
-        raise ResultsError(
-            f"cannot write results to {out_dir} ({exc.strerror})", "Choose another folder", option="out"
-        ) from exc
-
-
-def result_files(analysis: Analysis) -> dict[str, str]:
-    return {
-        "analysis.json": json.dumps(to_json(analysis), indent=2, allow_nan=False) + "\n",
-        "frames.csv": frames_csv(analysis),
-    }
-
-
-def _fmt(m: TraceMetrics, unit_words: str) -> str:
-    return (
-        f"path {m.path_length:6.1f} {unit_words}, mean velocity {m.mean_velocity:5.2f} {unit_words}/s, "
-        f"RMS {m.rms[0]:5.2f} {unit_words}, range {m.range[0]:5.1f} {unit_words}"
-    )
-
-
-def summary(analysis: Analysis) -> str:
-    """A readable account of each trial, with units and what each figure is."""
-    clip = analysis.clip
-    lines = [
-        f"{clip.path.name}: {analysis.track.t[-1]:.1f} s, {clip.width}x{clip.height}, "
-        f"{len(analysis.trials)} single-leg trial{'s' if len(analysis.trials) != 1 else ''}"
-    ]
-    for k, (m, a) in enumerate(zip(analysis.trials, analysis.assessments, strict=True), 1):
-        tr = m.trial
-        unit = UNIT_WORDS[m.scale.unit]
-        down = f"touched down at {tr.touch_down_s:.2f} s" if tr.touch_down_s is not None else "no touch-down"
-        start = "from the clip's start" if tr.starts_with_clip else f"lifted at {tr.lift_off_s:.2f} s"
-        lines.append("")
-        lines.append(
-            f"Trial {k}: standing on the {tr.stance_leg} leg, free foot {start}, {down}; held {tr.hold_s:.1f} s"
-        )
-        lines.append(
-            f"  {m.view} view (shoulder/trunk ratio {m.view_ratio:.2f}): figures below are sway "
-            f"{AXIS_WORDS[m.horizontal_axis]}, measured {m.analysed_from_s:.1f}-{m.analysed_to_s:.1f} s, "
-            f"relative to the stance ankle, in {unit}"
-            + ("" if m.scale.unit == "cm" else " (give --height-cm for centimetres)")
-        )
-        for t in m.observed:
-            if t.name == "stance_foot":
-                lines.append(
-                    f"  {'stance foot':16s} mean velocity {t.mean_velocity:5.2f} {unit}/s, "
-                    f"range {t.range[0]:.1f} {unit} across, {t.range[1]:.1f} {unit} up-down (foot shifting)"
-                )
-            else:
-                lines.append(f"  {t.name.replace('_', ' '):16s} {_fmt(t, unit)}")
-        for t in m.angles:
-            lines.append(
-                f"  {t.name.replace('_', ' '):16s} RMS {t.rms[0]:4.1f} deg, range {t.range[0]:4.1f} deg, "
-                f"mean angular velocity {t.mean_velocity:4.1f} deg/s"
-            )
-        lines += _assessment_lines(a)
-        if m.coverage < 0.9:
-            lines.append(f"  note: landmarks visible in only {100 * m.coverage:.0f}% of the analysed frames")
-    for p in analysis.timeline.short_phases:
-        lines.append(
-            f"Also a {p.duration_s:.1f} s one-leg phase on the {p.stance_leg} leg at {p.start_s:.1f} s: "
-            f"shorter than the {MIN_TRIAL_S:.0f} s minimum trial, not scored"
-        )
-    lines += [f"Both legs: {f.text}" for f in analysis.session_flags]
-    lines += [f"Note: {n}" for n in analysis.notes]
-    return "\n".join(lines)
-
-
-def _assessment_lines(a: Assessment) -> list[str]:
-    d, tp, sc = a.decomposition, a.tripod, a.score
-    shares = ", ".join(f"{k} {100 * v:.0f} %" for k, v in d.shares.items())
-    bands = d.bands
-    lines = [
-        f"  Stability score {sc.value:.0f}/100 (changes under {sc.mdc:.0f} points are within measurement noise)",
-        f"  Where the wobble comes from: {d.sentence()} Shares: {shares}.",
-        f"  Sway rhythm: {100 * bands['drift']:.0f} % slow drift (<0.5 Hz), {100 * bands['corrective']:.0f} % "
-        f"corrective (0.5-2 Hz), {100 * bands['fast_wobble']:.0f} % fast wobble (>2 Hz)",
-        f"  Foot tripod (estimate from body geometry, not pressure): inner ball {100 * tp.split['inner_ball']:.0f} %,"
-        f" outer ball {100 * tp.split['outer_ball']:.0f} %, big toe {100 * tp.split['big_toe']:.0f} %; centre of "
-        f"mass {tp.mean_fore_aft:.2f} foot lengths from the heel, {tp.mean_medial:+.2f} towards the big toe "
-        f"(+-{tp.per_frame_sd:.2f} from landmark jitter)",
-    ]
-    if a.flags:
-        lines += [f"  ! {f.text}" for f in a.flags]
-    else:
-        lines.append("  No flags: steady, level and balanced.")
-    return lines
+def to_json(analysis: Analysis) -> dict[str, Any]:
+    """The JSON document of an analysis, for callers that only need the dict (the history's tests)."""
+    return build_document(analysis).to_json()

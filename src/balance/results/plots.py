@@ -1,13 +1,13 @@
 """Figures of the analysis as PNG bytes (matplotlib, Agg): sway per segment, stabilogram, tripod map, shares, sides.
 
-Drawn from the JSON document (report.to_json) plus the per-trial traces of series.npz, so saved results re-render.
+Drawn from the results document plus the per-trial traces of series.npz, so saved results re-render.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from matplotlib.patches import Ellipse, Polygon
 from scipy import stats
 
 from balance.pipeline import Analysis
+from balance.results.document import Document, Trial
 from balance.results.video import FOOT_OUTLINE
 
 SERIES_FORMAT = "balance-series-1"
@@ -58,12 +59,7 @@ def series_npz(analysis: Analysis) -> bytes:
         for name, values in m.series.items():
             arrays[f"trial{k}__{name}"] = np.asarray(values, dtype=np.float64)
         # The tripod estimate's centre-of-mass projection (fore-aft, medial; foot lengths) on the same grid.
-        assessments = getattr(analysis, "assessments", ())
-        projection = (
-            getattr(getattr(assessments[k], "tripod", None), "projection", None) if k < len(assessments) else None
-        )
-        if projection is not None:
-            arrays[f"trial{k}__tripod_projection"] = np.asarray(projection, dtype=np.float64)
+        arrays[f"trial{k}__tripod_projection"] = np.asarray(analysis.assessments[k].tripod.projection, np.float64)
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
     return buf.getvalue()
@@ -86,16 +82,8 @@ def load_series(source: Path | bytes) -> list[dict[str, np.ndarray]]:
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def issue4(trial: Mapping[str, Any], key: str) -> Any:
-    """An optional result of the wobble analysis (issue 4), at the trial's top level or in its metrics."""
-    value = trial.get(key)
-    if value is None and isinstance(trial.get("metrics"), Mapping):
-        value = trial["metrics"].get(key)
-    return value
-
-
-def trial_title(trial: Mapping[str, Any], k: int) -> str:
-    return f"Trial {k + 1}: {trial.get('stance_leg', '?')} leg"
+def trial_title(trial: Trial, k: int) -> str:
+    return f"Trial {k + 1}: {trial.stance_leg} leg"
 
 
 def _png(fig: Figure) -> bytes:
@@ -111,8 +99,8 @@ def _figure(kind: str, **kwargs: Any) -> tuple[Figure, Any]:
     return fig, fig.subplots(**kwargs)
 
 
-def _unit(trial: Mapping[str, Any]) -> str:
-    return UNIT_LABEL.get(str(trial.get("metrics", {}).get("unit", "%leg")), "unit")
+def _unit(trial: Trial) -> str:
+    return UNIT_LABEL.get(trial.metrics.unit, trial.metrics.unit)
 
 
 def _finite(a: np.ndarray) -> np.ndarray:
@@ -123,11 +111,10 @@ def _finite(a: np.ndarray) -> np.ndarray:
 # --- sway over time ------------------------------------------------------------------------------------
 
 
-def sway_plot(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -> bytes:
+def sway_plot(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> bytes:
     """Foot, hip, trunk and whole-body sway over the trial, each about its mean, with lift-off and touch-down."""
-    metrics = trial.get("metrics", {})
     unit = _unit(trial)
-    axis = AXIS_LABEL.get(str(metrics.get("horizontal_axis")), "across the picture")
+    axis = AXIS_LABEL.get(trial.metrics.horizontal_axis, "across the picture")
     grid = np.asarray(s["grid"], dtype=float)
     rows = [
         ("Foot", "stance_foot", None, "stance foot centre"),
@@ -143,7 +130,7 @@ def sway_plot(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -> 
         traces[key] = v - np.nanmean(v) if np.isfinite(v).any() else v
     # One position scale for every row, so the segment that wobbles most shows as the widest trace.
     lim = max([float(np.nanmax(np.abs(v))) for v in traces.values() if np.isfinite(v).any()] + [1e-6]) * 1.15
-    lift, down = float(trial.get("lift_off_s", grid[0])), trial.get("touch_down_s")
+    lift, down = trial.lift_off_s, trial.touch_down_s
     end = float(down) if down is not None else float(grid[-1])
     for ax, (label, key, angle, words) in zip(axes, rows, strict=True):
         ax.plot(grid, traces[key], color="#264653", lw=1.2, label=words)
@@ -167,14 +154,12 @@ def sway_plot(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -> 
     top.text(
         lift,
         lim * 1.05,
-        " clip start" if trial.get("starts_with_clip") else " lift-off",
+        " clip start" if trial.starts_with_clip else " lift-off",
         fontsize=7,
         color="#2a9d8f",
         va="bottom",
     )
-    end_word = {"touch_down": "touch-down ", "subject_lost": "subject lost "}.get(
-        str(trial.get("ended_by")), "clip end "
-    )
+    end_word = {"touch_down": "touch-down ", "subject_lost": "subject lost "}.get(trial.ended_by, "clip end ")
     top.text(
         end, lim * 1.05, end_word, fontsize=7, ha="right", va="bottom", color="#d62728" if down is not None else "0.4"
     )
@@ -216,7 +201,7 @@ def _ellipse_extent(centre: np.ndarray, width: float, height: float, angle: floa
     return np.abs(centre) + half
 
 
-def stabilogram(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -> bytes | None:
+def stabilogram(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> bytes | None:
     """Centre of mass: observed horizontal axis against the depth estimate, with the 95 % prediction ellipse."""
     if "centre_of_mass" not in s or "centre_of_mass_depth" not in s:
         return None
@@ -224,8 +209,7 @@ def stabilogram(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -
     if len(xy) < 4:
         return None
     xy = xy - xy.mean(axis=0)
-    metrics = trial.get("metrics", {})
-    axis = str(metrics.get("horizontal_axis"))
+    axis = trial.metrics.horizontal_axis
     unit = _unit(trial)
     centre, width, height, angle = prediction_ellipse(xy)
     fig, ax = _figure("stabilogram")
@@ -266,18 +250,13 @@ def stabilogram(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -
 # --- tripod --------------------------------------------------------------------------------------------
 
 
-def tripod_map(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) -> bytes | None:
+def tripod_map(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> bytes | None:
     """The stance foot from above, its tripod, and where the centre of mass stood over it (a density)."""
-    tripod = issue4(trial, "tripod")
-    if not isinstance(tripod, Mapping) or "tripod_projection" not in s:
+    if "tripod_projection" not in s:
         return None
-    points = tripod.get("tripod_points")
-    try:
-        pts = {key: (float(points[key][0]), float(points[key][1])) for key in TRIPOD_KEYS}  # type: ignore[index]
-    except (KeyError, TypeError, ValueError, IndexError):
-        return None
+    pts = {key: getattr(trial.tripod.tripod_points, key) for key in TRIPOD_KEYS}
     # Seen from above with the toes up: a left foot has its big toe on the right, a right foot on the left.
-    mirror = -1.0 if trial.get("stance_leg") == "right" else 1.0
+    mirror = -1.0 if trial.stance_leg == "right" else 1.0
 
     def xy(fa_med: np.ndarray) -> np.ndarray:
         a = np.asarray(fa_med, dtype=float).reshape(-1, 2)
@@ -306,11 +285,10 @@ def tripod_map(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) ->
         ax.plot(*np.clip(mean, lo, hi), "x", color="#7f0000", ms=9, mew=2, label="mean position")
     tri = xy(np.array([pts[key] for key in TRIPOD_KEYS]))
     ax.add_patch(Polygon(tri, closed=True, fill=False, edgecolor="#2a9d8f", lw=1.2, ls="--"))
-    split: Mapping[str, Any] = tripod["split"] if isinstance(tripod.get("split"), Mapping) else {}
+    split = trial.tripod.split
     for key, (x, y) in zip(TRIPOD_KEYS, tri, strict=True):
         ax.plot(x, y, "o", color="#2a9d8f", ms=7, mec="k")
-        share = split.get(key)
-        words = TRIPOD_WORDS[key] + (f" {100 * float(share):.0f} %" if isinstance(share, int | float) else "")
+        words = f"{TRIPOD_WORDS[key]} {100 * getattr(split, key):.0f} %"
         ax.annotate(words, (x, y), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=7)
     outside = len(proj) - len(inside)
     if outside:
@@ -339,29 +317,14 @@ def tripod_map(trial: Mapping[str, Any], s: Mapping[str, np.ndarray], k: int) ->
 # --- segment shares ------------------------------------------------------------------------------------
 
 
-def shares(trial: Mapping[str, Any]) -> dict[str, float] | None:
-    """Foot / hip / trunk shares of the sway (issue 4's decomposition), or None when absent."""
-    dec = issue4(trial, "decomposition")
-    raw = dec.get("shares") if isinstance(dec, Mapping) else None
-    if not isinstance(raw, Mapping):
-        return None
-    out = {}
-    for key in SEGMENT_COLOURS:
-        value = raw.get(key)
-        if isinstance(value, int | float) and math.isfinite(value):
-            out[key] = float(value)
-    return out or None
-
-
-def shares_plot(trials: Sequence[Mapping[str, Any]]) -> bytes | None:
+def shares_plot(trials: Sequence[Trial]) -> bytes | None:
     """One stacked bar per trial: how much of the sway came from the foot, the hip and the trunk."""
     rows = []
     for k, t in enumerate(trials):
-        sh = shares(t)
+        sh = {key: v for key, v in t.decomposition.shares.items() if key in SEGMENT_COLOURS}
         if not sh:
             continue
-        dec = issue4(t, "decomposition")
-        correcting = dec.get("compensating", []) if isinstance(dec, Mapping) else []
+        correcting = t.decomposition.compensating
         # A segment without a share either moved against the sway (correcting it) or was not visible.
         missing = [f"{s} {'correcting' if s in correcting else 'not measured'}" for s in SEGMENT_COLOURS if s not in sh]
         rows.append((trial_title(t, k) + (f"\n({', '.join(missing)})" if missing else ""), sh))
@@ -390,42 +353,30 @@ def shares_plot(trials: Sequence[Mapping[str, Any]]) -> bytes | None:
 # --- left vs right -------------------------------------------------------------------------------------
 
 
-def _score_value(trial: Mapping[str, Any]) -> float | None:
-    score = issue4(trial, "score")
-    if isinstance(score, Mapping):
-        score = score.get("value")
-    return float(score) if isinstance(score, int | float) and math.isfinite(score) else None
-
-
-def _tripod_outer(trial: Mapping[str, Any]) -> float | None:
-    tripod = issue4(trial, "tripod")
-    split = tripod.get("split") if isinstance(tripod, Mapping) else None
-    value = split.get("outer_ball") if isinstance(split, Mapping) else None
-    return 100 * float(value) if isinstance(value, int | float) and math.isfinite(value) else None
-
-
-def _com(key: str, index: int | None = None) -> Any:
-    def get(trial: Mapping[str, Any]) -> float | None:
-        v = trial.get("metrics", {}).get("observed", {}).get("centre_of_mass", {}).get(key)
-        v = v[index] if index is not None and isinstance(v, list) and v else v
-        return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
+def _com(key: str) -> Callable[[Trial], float | None]:
+    def get(trial: Trial) -> float | None:
+        com = trial.metrics.observed.get("centre_of_mass")
+        if com is None:
+            return None
+        value = getattr(com, key)
+        return float(value[0]) if isinstance(value, tuple) else float(value)
 
     return get
 
 
-def left_right_plot(trials: Sequence[Mapping[str, Any]]) -> bytes | None:
+def left_right_plot(trials: Sequence[Trial]) -> bytes | None:
     """Left and right leg side by side on the headline figures (each leg's mean over its trials); the traces
     themselves are in each trial's sway plot."""
-    legs = {leg: [t for t in trials if t.get("stance_leg") == leg] for leg in ("left", "right")}
+    legs = {leg: [t for t in trials if t.stance_leg == leg] for leg in ("left", "right")}
     if not legs["left"] or not legs["right"]:
         return None
     unit = _unit(legs["left"][0])
-    panels = [
-        ("hold time, s", lambda t: _num_or_none(t.get("hold_s"))),
+    panels: list[tuple[str, Callable[[Trial], float | None]]] = [
+        ("hold time, s", lambda t: t.hold_s),
         (f"centre of mass\nmean velocity, {unit}/s", _com("mean_velocity")),
-        (f"centre of mass\nRMS, {unit}", _com("rms", 0)),
-        ("outer-ball share, %\n(estimate)", _tripod_outer),
-        ("stability score\n(0-100)", _score_value),
+        (f"centre of mass\nRMS, {unit}", _com("rms")),
+        ("outer-ball share, %\n(estimate)", lambda t: 100 * t.tripod.split.outer_ball),
+        ("stability score\n(0-100)", lambda t: t.score.value),
     ]
     fig, axes = _figure("left_right", ncols=len(panels))
     for ax, (label, get) in zip(axes, panels, strict=True):
@@ -448,16 +399,12 @@ def left_right_plot(trials: Sequence[Mapping[str, Any]]) -> bytes | None:
     return _png(fig)
 
 
-def _num_or_none(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
-
-
 # --- everything ----------------------------------------------------------------------------------------
 
 
-def draw_all(doc: Mapping[str, Any], series: Sequence[Mapping[str, np.ndarray]]) -> dict[str, bytes]:
+def draw_all(doc: Document, series: Sequence[Mapping[str, np.ndarray]]) -> dict[str, bytes]:
     """Every figure the data allows, by file name; figures whose data is missing are left out."""
-    trials = list(doc.get("trials", []))
+    trials = doc.trials
     out: dict[str, bytes] = {}
     for k, trial in enumerate(trials):
         s = series[k] if k < len(series) else {}

@@ -14,7 +14,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -28,7 +28,7 @@ from balance.measure.signals import clean, hampel
 from balance.pipeline import Analysis
 from balance.pose import landmarks as lm
 from balance.pose.skeleton import BODY_BONES, FOOT_BONES, LEG_BONES
-from balance.results.document import to_json
+from balance.results import document
 from balance.video.reader import VideoReader
 
 # Below this MediaPipe visibility a landmark is a guess; its bones are drawn thin so they do not mislead.
@@ -103,53 +103,28 @@ class Encoded:
     note: str | None
 
 
-def flag_label(raw: Mapping[str, Any]) -> str:
-    code = str(raw.get("code", ""))
-    label = flag_words(code).label if code in FLAGS else str(raw.get("text") or code.replace("_", " ")).split(":")[0]
-    value = raw.get("value")
-    if raw.get("unit") == "deg" and isinstance(value, int | float) and math.isfinite(value):
-        label += f" {abs(value):.0f} deg"
+def flag_label(flag: document.Flag) -> str:
+    """The few words drawn for a flag: the catalogue's label (the flag's own text for a code it does not
+    know), with its size when that is an angle."""
+    label = flag_words(flag.code).label if flag.code in FLAGS else flag.text.split(":")[0]
+    if flag.unit == "deg" and flag.value is not None:
+        label += f" {abs(flag.value):.0f} deg"
     return label
 
 
-def flags_in(trial: Mapping[str, Any]) -> list[Flag]:
-    """The flags of one trial of the JSON document, one Flag per time it fired.
-
-    Times are `times` ([start, end] pairs or single times, clip seconds); a flag without times is about
-    the whole trial and is shown when the analysed window starts (`metrics.analysed_from_s`).
-    """
-    raw_flags = trial.get("flags")
-    if not isinstance(raw_flags, list):
-        return []
-    metrics: Mapping[str, Any] = trial["metrics"] if isinstance(trial.get("metrics"), Mapping) else {}
-    start = metrics.get("analysed_from_s", trial.get("lift_off_s"))
+def flags_in(trial: document.Trial) -> list[Flag]:
+    """The flags of one trial, one Flag per time it fired; a flag without times is about the whole trial
+    and is shown when the analysed window starts."""
     out = []
-    for raw in raw_flags:
-        if not isinstance(raw, Mapping):
-            continue
-        code = str(raw.get("code", ""))
-        spans = _spans(raw.get("times"))
-        if not spans and isinstance(start, int | float):
-            spans = [(float(start), float(start))]
-        out += [Flag(code, flag_label(raw), a, max(b, a + FLAG_SHOW_S), flag_words(code).anchor) for a, b in spans]
+    for raw in trial.flags:
+        spans = raw.times or ((trial.metrics.analysed_from_s, trial.metrics.analysed_from_s),)
+        anchor = flag_words(raw.code).anchor
+        out += [Flag(raw.code, flag_label(raw), a, max(b, a + FLAG_SHOW_S), anchor) for a, b in spans]
     return out
 
 
-def _spans(times: Any) -> list[tuple[float, float]]:
-    spans = []
-    for item in times if isinstance(times, list | tuple) else ():
-        try:
-            a, b = (float(item[0]), float(item[-1])) if isinstance(item, list | tuple) else (float(item),) * 2
-        except (TypeError, ValueError, IndexError):
-            continue
-        if math.isfinite(a) and math.isfinite(b):
-            spans.append((a, b))
-    return spans
-
-
-def flags_from_doc(doc: Mapping[str, Any]) -> list[Flag]:
-    trials = doc.get("trials")
-    return [f for t in trials if isinstance(t, Mapping) for f in flags_in(t)] if isinstance(trials, list) else []
+def flags_from_doc(doc: document.Document) -> list[Flag]:
+    return [f for t in doc.trials for f in flags_in(t)]
 
 
 class _Writer(Protocol):
@@ -302,9 +277,8 @@ def _trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray]) -> list[_Tr
         ys = feet[tr.stance_leg][sl, :, 1]
         floor = float(np.nanmedian(np.nanmax(ys, axis=1))) if np.isfinite(ys).any() else math.nan
         toes = feet[tr.stance_leg][sl, 2, 0] - feet[tr.stance_leg][sl, 1, 0]
-        tripod = getattr(analysis.assessments[k], "tripod", None) if k < len(analysis.assessments) else None
-        proj = getattr(tripod, "projection", None)
-        ok = proj is not None and np.shape(proj) == (len(m.grid), 2)
+        proj = analysis.assessments[k].tripod.projection
+        ok = np.shape(proj) == (len(m.grid), 2)
         views.append(
             _TrialView(
                 index=k,
@@ -682,7 +656,7 @@ def encode_annotated(
     snapshot_at_s is given, the annotated frame nearest that time (BGR) for the report.
     """
     if flags is None:
-        flags = flags_from_doc(to_json(analysis))
+        flags = flags_from_doc(document.build_document(analysis))
     path = Path(path)
     fps = analysis.clip.fps_nominal or analysis.track.fps or 30.0
     overlay = Overlay(analysis, flags)

@@ -1,0 +1,118 @@
+"""An `Analysis` as text: the per-frame CSV and the terminal summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+
+from balance.assess.assessment import Assessment
+from balance.measure.body import centre_of_mass
+from balance.measure.sway import TraceMetrics
+from balance.measure.trial import AXIS_WORDS
+from balance.pipeline import Analysis
+from balance.pose.landmarks import NAMES
+from balance.stance.trials import MIN_TRIAL_S
+
+UNIT_WORDS = {"cm": "cm", "%leg": "% of leg length"}
+
+
+def frames_csv(analysis: Analysis) -> str:
+    """One row per analysed frame: time, stance state, centre of mass and every landmark."""
+    track = analysis.track
+    com = centre_of_mass(track.image_xy)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    header = ["t_s", "frame_index", "stance_state", "com_x_px", "com_y_px"]
+    for name in NAMES:
+        header += [f"{name}_x_px", f"{name}_y_px", f"{name}_visibility"]
+    for name in NAMES:
+        header += [f"{name}_world_x_m", f"{name}_world_y_m", f"{name}_world_z_m"]
+    writer.writerow(header)
+    for i in range(len(track)):
+        img = np.column_stack([track.image_xy[i], track.visibility[i]]).ravel()
+        row = [f"{track.t[i]:.4f}", int(track.frame_index[i]), analysis.timeline.state[i]]
+        row += [_num(v) for v in (*com[i], *img, *track.world[i].ravel())]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _num(v: float) -> str:
+    return "" if not np.isfinite(v) else f"{v:.5g}"
+
+
+def _fmt(m: TraceMetrics, unit_words: str) -> str:
+    return (
+        f"path {m.path_length:6.1f} {unit_words}, mean velocity {m.mean_velocity:5.2f} {unit_words}/s, "
+        f"RMS {m.rms[0]:5.2f} {unit_words}, range {m.range[0]:5.1f} {unit_words}"
+    )
+
+
+def summary(analysis: Analysis) -> str:
+    """A readable account of each trial, with units and what each figure is."""
+    clip = analysis.clip
+    lines = [
+        f"{clip.path.name}: {analysis.track.t[-1]:.1f} s, {clip.width}x{clip.height}, "
+        f"{len(analysis.trials)} single-leg trial{'s' if len(analysis.trials) != 1 else ''}"
+    ]
+    for k, (m, a) in enumerate(zip(analysis.trials, analysis.assessments, strict=True), 1):
+        tr = m.trial
+        unit = UNIT_WORDS[m.scale.unit]
+        down = f"touched down at {tr.touch_down_s:.2f} s" if tr.touch_down_s is not None else "no touch-down"
+        start = "from the clip's start" if tr.starts_with_clip else f"lifted at {tr.lift_off_s:.2f} s"
+        lines.append("")
+        lines.append(
+            f"Trial {k}: standing on the {tr.stance_leg} leg, free foot {start}, {down}; held {tr.hold_s:.1f} s"
+        )
+        lines.append(
+            f"  {m.view} view (shoulder/trunk ratio {m.view_ratio:.2f}): figures below are sway "
+            f"{AXIS_WORDS[m.horizontal_axis]}, measured {m.analysed_from_s:.1f}-{m.analysed_to_s:.1f} s, "
+            f"relative to the stance ankle, in {unit}"
+            + ("" if m.scale.unit == "cm" else " (give --height-cm for centimetres)")
+        )
+        for t in m.observed:
+            if t.name == "stance_foot":
+                lines.append(
+                    f"  {'stance foot':16s} mean velocity {t.mean_velocity:5.2f} {unit}/s, "
+                    f"range {t.range[0]:.1f} {unit} across, {t.range[1]:.1f} {unit} up-down (foot shifting)"
+                )
+            else:
+                lines.append(f"  {t.name.replace('_', ' '):16s} {_fmt(t, unit)}")
+        for t in m.angles:
+            lines.append(
+                f"  {t.name.replace('_', ' '):16s} RMS {t.rms[0]:4.1f} deg, range {t.range[0]:4.1f} deg, "
+                f"mean angular velocity {t.mean_velocity:4.1f} deg/s"
+            )
+        lines += _assessment_lines(a)
+        if m.coverage < 0.9:
+            lines.append(f"  note: landmarks visible in only {100 * m.coverage:.0f}% of the analysed frames")
+    for p in analysis.timeline.short_phases:
+        lines.append(
+            f"Also a {p.duration_s:.1f} s one-leg phase on the {p.stance_leg} leg at {p.start_s:.1f} s: "
+            f"shorter than the {MIN_TRIAL_S:.0f} s minimum trial, not scored"
+        )
+    lines += [f"Both legs: {f.text}" for f in analysis.session_flags]
+    lines += [f"Note: {n}" for n in analysis.notes]
+    return "\n".join(lines)
+
+
+def _assessment_lines(a: Assessment) -> list[str]:
+    d, tp, sc = a.decomposition, a.tripod, a.score
+    shares = ", ".join(f"{k} {100 * v:.0f} %" for k, v in d.shares.items())
+    bands = d.bands
+    lines = [
+        f"  Stability score {sc.value:.0f}/100 (changes under {sc.mdc:.0f} points are within measurement noise)",
+        f"  Where the wobble comes from: {d.sentence()} Shares: {shares}.",
+        f"  Sway rhythm: {100 * bands['drift']:.0f} % slow drift (<0.5 Hz), {100 * bands['corrective']:.0f} % "
+        f"corrective (0.5-2 Hz), {100 * bands['fast_wobble']:.0f} % fast wobble (>2 Hz)",
+        f"  Foot tripod (estimate from body geometry, not pressure): inner ball {100 * tp.split['inner_ball']:.0f} %,"
+        f" outer ball {100 * tp.split['outer_ball']:.0f} %, big toe {100 * tp.split['big_toe']:.0f} %; centre of "
+        f"mass {tp.mean_fore_aft:.2f} foot lengths from the heel, {tp.mean_medial:+.2f} towards the big toe "
+        f"(+-{tp.per_frame_sd:.2f} from landmark jitter)",
+    ]
+    if a.flags:
+        lines += [f"  ! {f.text}" for f in a.flags]
+    else:
+        lines.append("  No flags: steady, level and balanced.")
+    return lines
