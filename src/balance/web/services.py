@@ -33,13 +33,11 @@ def analyse_clip(
     """Analyse `clip` and write every result file into `out_dir` (all or nothing), as `balance analyze` does.
     Returns the analysis document. `progress(stage, done, total)` follows the pose model frame by frame."""
     from balance.pipeline import analyze
-    from balance.results.document import result_files, to_json
-    from balance.results.html import write_visuals
+    from balance.results.folder import write_results
 
     analysis = analyze(clip, options, progress=lambda done, total: progress("pose", done, total))
     progress("results", 0, 0)
-    write_visuals(analysis, out_dir, video=True, name=name, extra=result_files(analysis))
-    return to_json(analysis)
+    return write_results(analysis, out_dir, video=True, name=name).json
 
 
 def load_document(results: Path) -> dict[str, Any]:
