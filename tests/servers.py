@@ -118,6 +118,7 @@ def dask_cluster(workers: int, tmp: Path, env: dict[str, str]) -> Iterator[tuple
 
     Yields the scheduler address and the worker processes (a test may kill one). `env` is their environment.
     """
+    tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs: list[subprocess.Popen[bytes]] = []

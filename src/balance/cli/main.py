@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from balance.cli.batch import add_batch_command
 from balance.cli.history import add_commands, add_save_options, save_from_args
 from balance.cli.record import add_record_command
 from balance.cli.serve import add_serve_command
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     add_commands(sub)
     add_record_command(sub)
     add_serve_command(sub)
+    add_batch_command(sub, height=_height)
     r = sub.add_parser("report", help="re-render report.html from a saved analysis.json (no pose model)")
     r.add_argument("analysis_json", type=Path, help="results/<clip>/analysis.json")
     r.add_argument("--open", action="store_true", help="open the report in the default browser")
