@@ -35,8 +35,7 @@ class Outcome:
 def analyse_clip(path: str, options: AnalysisOptions, *, name: str | None, video: bool) -> Outcome:
     """Analyse one clip and render its result files; a BalanceError is an Outcome, not an exception."""
     # Imported here: the results stage (matplotlib, the video encoder) is needed only on workers.
-    from balance.results.document import result_files
-    from balance.results.html import write_visuals
+    from balance.results.folder import write_results
 
     began = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -44,8 +43,8 @@ def analyse_clip(path: str, options: AnalysisOptions, *, name: str | None, video
         analysis = analyze(path, options)
         with tempfile.TemporaryDirectory(prefix="balance-batch-") as tmp:
             out = Path(tmp) / "out"
-            written = write_visuals(analysis, out, video=video, name=name, extra=result_files(analysis))
-            files = {str(p.relative_to(out)): p.read_bytes() for p in written}
+            written = write_results(analysis, out, video=video, name=name)
+            files = {str(p.relative_to(out)): p.read_bytes() for p in written.files}
     except BalanceError as exc:
         return Outcome(
             False,
