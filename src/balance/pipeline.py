@@ -5,6 +5,7 @@ Raises the typed errors of `balance.errors` for anything wrong with the input.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -13,11 +14,13 @@ from typing import Any
 
 from balance.assess.assessment import Assessment, assess
 from balance.assess.flags import Flag, asymmetry_flags
-from balance.errors import BalanceError, StanceError
+from balance.errors import BalanceError, StanceError, UsageError
+from balance.measure.signals import LOWPASS_HZ
 from balance.measure.trial import SwayMetrics, measure
 from balance.pose.estimate import DEFAULT_MAX_FPS, DEFAULT_MODEL, PoseTrack, estimate_pose
 from balance.pose.sides import consistent_sides
-from balance.stance.trials import StanceTimeline, find_trials, require_trials
+from balance.pose.upright import require_upright
+from balance.stance.trials import MIN_TRIAL_S, StanceTimeline, find_trials, require_trials
 from balance.video.reader import VideoInfo, probe
 
 
@@ -33,6 +36,15 @@ class Analysis:
     notes: tuple[str, ...]
 
 
+# The sway signals are low-passed at LOWPASS_HZ (measure/signals.py); a sampled signal carries frequencies
+# below half its rate (Nyquist), and a Butterworth cut-off at 5/6 of Nyquist still has room to roll off:
+# 12 frames a second is the least rate an analysis may use.
+MIN_MAX_FPS = 2.4 * LOWPASS_HZ
+# Frame rates in headers are rounded (23.976 for 24000/1001): a rate within 1 % of the minimum passes.
+_RATE_TOLERANCE = 0.01
+_RATE_EPS = 1e-6
+
+
 @dataclass(frozen=True)
 class AnalysisOptions:
     """How to analyse a clip: every choice that changes the result (batch runs and the web app key results on it)."""
@@ -42,6 +54,48 @@ class AnalysisOptions:
     max_fps: float | None = DEFAULT_MAX_FPS  # frames per second analysed at most (None: every frame)
     workers: int | None = None  # parallel pose processes (None: as many as pay for the clip's length)
     use_cache: bool = True  # reuse the pose of a clip already seen with the same model
+
+    def __post_init__(self) -> None:
+        if self.max_fps is not None and not (math.isfinite(self.max_fps) and self.max_fps > 0):
+            raise UsageError(
+                f"a frame-rate limit of {self.max_fps:g} is not a number of frames per second",
+                f"Give a positive number, at least {MIN_MAX_FPS:g} (the default is {DEFAULT_MAX_FPS:g})",
+                option="max_fps",
+            )
+        if self.max_fps is not None and self.max_fps < MIN_MAX_FPS:
+            raise UsageError(
+                f"a frame-rate limit of {self.max_fps:g} per second is too low to carry the sway signals, which are "
+                f"low-passed at {LOWPASS_HZ:g} Hz",
+                f"Give at least {MIN_MAX_FPS:g} frames per second (the default is {DEFAULT_MAX_FPS:g})",
+                option="max_fps",
+            )
+        if self.workers is not None and self.workers < 1:
+            raise UsageError(f"{self.workers} pose processes cannot run a clip", "Give 1 or more", option="workers")
+        if self.height_cm is not None and not (math.isfinite(self.height_cm) and self.height_cm > 0):
+            raise UsageError(
+                f"a body height of {self.height_cm:g} cm is not usable", "Give the height in cm", option="height_cm"
+            )
+
+    def analysed_fps(self, clip: VideoInfo) -> float:
+        """The rate the clip is analysed at: the reader keeps every k-th frame, k the least that stays under max_fps."""
+        fps = clip.fps_nominal
+        if not self.max_fps or fps <= self.max_fps:
+            return fps
+        return fps / math.ceil(fps / self.max_fps - _RATE_EPS)
+
+    def check_rate(self, clip: VideoInfo) -> None:
+        """Refuse a limit that thins this clip to too few frames a second for the low-pass (UsageError)."""
+        rate = self.analysed_fps(clip)
+        if rate >= MIN_MAX_FPS * (1 - _RATE_TOLERANCE) or rate >= clip.fps_nominal:
+            return
+        k = math.floor(clip.fps_nominal / (MIN_MAX_FPS * (1 - _RATE_TOLERANCE)))
+        raise UsageError(
+            f"a frame-rate limit of {self.max_fps:g} keeps one frame in {round(clip.fps_nominal / rate)} "
+            f"of this {clip.fps_nominal:.2f} fps clip, {rate:.1f} per second: too few for the {LOWPASS_HZ:g} Hz "
+            "low-pass of the sway signals",
+            f"Give at least {math.ceil(clip.fps_nominal / max(k, 1)):g}, or 0 for every frame",
+            option="max_fps",
+        )
 
 
 def analyze(
@@ -61,12 +115,19 @@ def analyze(
         opts.use_cache,
     )
     clip = probe(path)
-    pose = partial(
-        estimate_pose, clip.path, model, max_fps=max_fps, workers=workers, use_cache=use_cache, progress=progress
-    )
+    opts.check_rate(clip)
+    pose = partial(estimate_pose, clip, model, max_fps=max_fps, workers=workers, use_cache=use_cache, progress=progress)
     track = consistent_sides(pose())
-    timeline = find_trials(track)
+    require_upright(track, clip.path.name)
     duration = float(track.t[-1] - track.t[0]) if len(track) > 1 else 0.0
+    if track.detected.sum() < 2 and duration < MIN_TRIAL_S:
+        # Too few frames to find a person in is first of all too short a clip.
+        raise StanceError(
+            f"the clip is {duration:.1f} s long ({len(track)} frame{'s' * (len(track) != 1)} analysed), shorter than "
+            f"the {MIN_TRIAL_S:.0f} s minimum single-leg trial",
+            "Record the whole hold, 30-60 s per leg",
+        )
+    timeline = find_trials(track)
     crowd = ""
     if track.people_in_view > 1:
         crowd = f"{track.people_in_view} people were in view"

@@ -6,6 +6,7 @@ Library errors (balance.errors) become one line on stderr and a non-zero exit co
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import webbrowser
@@ -142,6 +143,21 @@ def _silence_native_logs() -> None:
     os.close(devnull)
 
 
+class _StderrLines(logging.Handler):
+    """Each library warning as one `balance: ...` line on whatever sys.stderr is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"balance: {record.getMessage()}", file=sys.stderr)
+
+
+def _show_warnings() -> None:
+    """The library's warnings (a pose cache that cannot be used, fewer pose processes than asked) on stderr."""
+    logger = logging.getLogger("balance")
+    if not any(isinstance(h, _StderrLines) for h in logger.handlers):
+        logger.addHandler(_StderrLines(logging.WARNING))
+    logger.setLevel(logging.WARNING)
+
+
 def error_line(exc: BalanceError) -> str:
     """The one line the CLI prints for a library error: what is wrong, what to do, and the option to change."""
     line = str(exc)
@@ -154,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "analyze" and args.week is not None and not args.name:
         parser.error("--week needs --name: the week belongs to a person's history")
     _silence_native_logs()
+    _show_warnings()
     try:
         return args.handler(args) if hasattr(args, "handler") else cmd_analyze(args)
     except BalanceError as exc:

@@ -1,6 +1,7 @@
 """The `balance record` command: a live single-leg stance test from a camera (or a clip played as one).
 
-A thin layer over balance.live.session.record: argument parsing, the source choice, and the printed result.
+A thin layer over balance.live.session.record and balance.analyze: argument parsing, the source choice, the
+printed result.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from balance.errors import VideoError
 from balance.live.session import LIVE_MODEL, RecordResult, record
 from balance.video.camera import CameraSource, FileAsCamera, LiveSource
 
@@ -50,6 +52,13 @@ def open_source(spec: str, width: int, height: int, fps: float) -> LiveSource:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    """Record, print what the live test saw, then analyse the saved clip as `balance analyze` does.
+
+    A failed analysis keeps its error type, so the exit code and the one line on stderr are analyze's.
+    """
+    from balance.pipeline import analyze
+    from balance.results.text import summary
+
     legs = ("left", "right") if args.leg == "both" else (args.leg,)
     source = open_source(args.camera, args.width, args.height, args.fps)
     result = record(
@@ -59,15 +68,23 @@ def cmd_record(args: argparse.Namespace) -> int:
         args.out,
         name=args.name,
         live_model=args.model_live,
-        offline_model=args.model,
         window=not args.no_window,
         say=lambda line: print(f"> {line}", file=sys.stderr, flush=True),
     )
-    print(format_result(result))
-    return 0 if result.analysis is not None else 1
+    print(format_result(result), flush=True)
+    if result.clip is None:
+        raise VideoError(
+            f"nothing was recorded: the camera gave no picture{f' ({source.error})' if source.error else ''}",
+            "Check that the camera is connected and not in use by another program",
+            option="camera",
+        )
+    analysis = analyze(result.clip, model=args.model)
+    print(f"\n{summary(analysis)}")
+    return 0
 
 
 def format_result(result: RecordResult) -> str:
+    """What the live test saw and where the clip is, printed before the analysis of the clip starts."""
     live = result.live
     s = live.stats
     lines = []
@@ -88,13 +105,6 @@ def format_result(result: RecordResult) -> str:
     )
     if result.clip is None:
         lines.append("Nothing was recorded.")
-        return "\n".join(lines)
-    lines.append(f"Clip: {result.clip} (capture times: {result.timestamps})")
-    if result.analysis is not None:
-        from balance.results.text import summary
-
-        lines += ["", summary(result.analysis)]
-    elif result.analysis_error:
-        lines.append(f"Analysis of the clip: {result.analysis_error}")
-        lines.append(f"Analyse it again later with: balance analyze {result.clip}")
+    else:
+        lines.append(f"Clip: {result.clip} (capture times: {result.timestamps}); analysing it now")
     return "\n".join(lines)

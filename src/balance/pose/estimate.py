@@ -13,18 +13,22 @@ import subprocess
 import sys
 import tempfile
 import threading
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from balance.config import settings
 from balance.errors import ModelError, PoseError
+from balance.pose.cache import PoseCache
+from balance.pose.landmarker import Landmarker, Poses, picture
 from balance.pose.landmarks import N_LANDMARKS
-from balance.video.reader import VideoInfo, VideoReader, probe
+from balance.video.reader import Frame, VideoInfo, VideoReader, probe
+
+log = logging.getLogger(__name__)
 
 MODEL_NAMES = ("lite", "full", "heavy")
 DEFAULT_MODEL = "full"
@@ -42,6 +46,8 @@ CACHE_VERSION = 2
 # People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE.
 CENSUS_EVERY_S = 3.0
 MAX_PEOPLE = 3
+# Peak resident memory of one pose process (full model, 1080p), measured by benchmarks/speed.py; with margin.
+WORKER_MEMORY = 400 * 2**20
 
 
 @dataclass(frozen=True)
@@ -90,10 +96,14 @@ class PoseTrack:
 
     def save(self, path: Path) -> None:
         arrays = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
-        tmp = path.with_name(path.name + ".partial")
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
-        tmp.replace(path)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: Path) -> PoseTrack:
@@ -122,14 +132,39 @@ def resolve_model(spec: str) -> Path:
     if not path.is_file():
         raise ModelError(
             f"no pose model at {spec}",
-            "Pass --model lite, full, heavy or the path of a PoseLandmarker .task file",
+            "Give lite, full, heavy or the path of a PoseLandmarker .task file",
+            option="model",
         )
+    _check_bundle(path)
     return path
+
+
+# A PoseLandmarker .task file is a zip archive holding these two TensorFlow Lite models.
+_BUNDLE_MEMBERS = {"pose_detector.tflite", "pose_landmarks_detector.tflite"}
+
+
+def _check_bundle(path: Path) -> None:
+    """Refuse a file that is not a complete PoseLandmarker bundle before any pose process starts."""
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            missing = _BUNDLE_MEMBERS - set(bundle.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelError(
+            f"{path} is not a pose model bundle (not a complete .task archive)",
+            "Give lite, full, heavy or a PoseLandmarker .task file, copied again if it was cut off",
+            option="model",
+        ) from exc
+    if missing:
+        raise ModelError(
+            f"{path} is an archive but not a PoseLandmarker bundle (it lacks {', '.join(sorted(missing))})",
+            "Give lite, full, heavy or a PoseLandmarker .task file",
+            option="model",
+        )
 
 
 @dataclass(frozen=True)
 class _Chunk:
-    path: str
+    clip: VideoInfo
     model_path: str
     warm_from_s: float
     start_s: float
@@ -137,86 +172,76 @@ class _Chunk:
     max_fps: float | None
     hide: str | None = None  # npz of frame_index -> box (x0, y0, x1, y1) to paint over before detection
 
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "clip": {**asdict(self.clip), "path": str(self.clip.path)}})
 
-def _quiet_mediapipe() -> None:
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    logging.getLogger("absl").setLevel(logging.ERROR)
+    @classmethod
+    def from_json(cls, text: str) -> _Chunk:
+        spec = json.loads(text)
+        return cls(**{**spec, "clip": VideoInfo(**{**spec["clip"], "path": Path(spec["clip"]["path"])})})
+
+
+class _Rows:
+    """The per-frame landmark rows of one chunk, collected as frames come."""
+
+    def __init__(self) -> None:
+        self.t: list[float] = []
+        self.index: list[int] = []
+        self.image: list[np.ndarray] = []
+        self.world: list[np.ndarray] = []
+
+    def add(self, frame: Frame, poses: Poses) -> None:
+        self.t.append(frame.t_s)
+        self.index.append(frame.index)
+        if len(poses):
+            self.image.append(poses.image[0])
+            self.world.append(poses.world[0])
+        else:
+            self.image.append(_NO_POSE_IMAGE)
+            self.world.append(_NO_POSE_WORLD)
+
+    def arrays(self, status: list[int]) -> dict[str, np.ndarray]:
+        return {
+            "t": np.asarray(self.t, dtype=np.float64),
+            "frame_index": np.asarray(self.index, dtype=np.int64),
+            "image": np.asarray(self.image, dtype=np.float64).reshape(-1, N_LANDMARKS, 5),
+            "world": np.asarray(self.world, dtype=np.float64).reshape(-1, N_LANDMARKS, 3),
+            "status": np.array(status),
+        }
+
+
+_NO_POSE_IMAGE = np.array([(np.nan, np.nan, np.nan, 0.0, 0.0)] * N_LANDMARKS)
+_NO_POSE_WORLD = np.full((N_LANDMARKS, 3), np.nan)
 
 
 def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[str, np.ndarray]:
     """Landmarks for frames with start_s <= t < end_s; the tracker starts at warm_from_s."""
-    _quiet_mediapipe()
-    import mediapipe as mpipe
-    from mediapipe.tasks.python import BaseOptions, vision
-
-    options = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=chunk.model_path),
-        running_mode=vision.RunningMode.VIDEO,
-        num_poses=1,
-    )
-    # Tracking several people costs the detector on every frame (about 1.7x the time, measured); a census
-    # every few seconds is enough to tell the user that someone else is in view.
-    census_options = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=chunk.model_path),
-        running_mode=vision.RunningMode.IMAGE,
-        num_poses=MAX_PEOPLE,
-    )
+    hidden = _load_boxes(chunk.hide)
+    rows = _Rows()
     people = 0
     next_census = chunk.start_s
-    hidden = _load_boxes(chunk.hide)
-    t_list: list[float] = []
-    idx_list: list[int] = []
-    img = []
-    world = []
-    last_ms = -1
+    # Tracking several people costs the detector on every frame (about 1.7x the time, measured); a census
+    # every few seconds is enough to tell the user that someone else is in view.
     with (
-        vision.PoseLandmarker.create_from_options(options) as landmarker,
-        vision.PoseLandmarker.create_from_options(census_options) as census,
-        VideoReader(chunk.path, max_fps=chunk.max_fps) as reader,
+        Landmarker(chunk.model_path) as subject,
+        Landmarker(chunk.model_path, video=False, num_poses=MAX_PEOPLE) as census,
+        VideoReader(chunk.clip, max_fps=chunk.max_fps, skip_before_s=chunk.warm_from_s) as reader,
     ):
         for frame in reader:
-            if frame.t_s < chunk.warm_from_s:
-                continue
             if frame.t_s >= chunk.end_s:
                 break
-            # detect_for_video needs strictly increasing integer milliseconds.
-            ms = max(round(frame.t_s * 1000), last_ms + 1)
-            last_ms = ms
-            image = _paint_over(frame.image, hidden.get(frame.index))
-            rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)  # 1 ms at 1080p; a numpy channel reversal costs 20
-            result = landmarker.detect_for_video(mpipe.Image(image_format=mpipe.ImageFormat.SRGB, data=rgb), ms)
+            pic = picture(_paint_over(frame.image, hidden.get(frame.index)))
+            poses = subject.detect(pic, frame.t_s)
             if frame.t_s < chunk.start_s:
                 continue
             if frame.t_s >= next_census:
-                found = census.detect(mpipe.Image(image_format=mpipe.ImageFormat.SRGB, data=rgb))
-                people = max(people, len(found.pose_landmarks))
+                people = max(people, len(census.detect(pic)))
                 next_census = frame.t_s + CENSUS_EVERY_S
-            h, w = frame.image.shape[:2]
-            t_list.append(frame.t_s)
-            idx_list.append(frame.index)
-            if result.pose_landmarks:
-                lms = result.pose_landmarks[0]
-                img.append([(lm.x * w, lm.y * h, lm.z * w, lm.visibility or 0.0, lm.presence or 0.0) for lm in lms])
-                world.append([(lm.x, lm.y, lm.z) for lm in result.pose_world_landmarks[0]])
-            else:
-                img.append([(np.nan, np.nan, np.nan, 0.0, 0.0)] * N_LANDMARKS)
-                world.append([(np.nan, np.nan, np.nan)] * N_LANDMARKS)
+            rows.add(frame, poses)
             if tick is not None:
                 tick()
-        decoded, truncated, from_container = (
-            reader.frames_decoded,
-            reader.truncated,
-            reader.timestamps_from_container,
-        )
-    img_arr = np.asarray(img, dtype=np.float64).reshape(-1, N_LANDMARKS, 5)
-    return {
-        "t": np.asarray(t_list, dtype=np.float64),
-        "frame_index": np.asarray(idx_list, dtype=np.int64),
-        "image": img_arr,
-        "world": np.asarray(world, dtype=np.float64).reshape(-1, N_LANDMARKS, 3),
-        "status": np.array([decoded, truncated, from_container, people]),
-    }
+        status = [reader.frames_decoded, reader.truncated, reader.timestamps_from_container, people]
+    return rows.arrays(status)
 
 
 def person_boxes(track: PoseTrack, margin: float = 0.15) -> dict[int, tuple[int, int, int, int]]:
@@ -249,7 +274,7 @@ def _paint_over(image: np.ndarray, box: tuple[int, int, int, int] | None) -> np.
 
 
 def estimate_pose(
-    path: str | Path,
+    clip: VideoInfo | str | Path,
     model: str = DEFAULT_MODEL,
     *,
     max_fps: float | None = DEFAULT_MAX_FPS,
@@ -258,23 +283,22 @@ def estimate_pose(
     progress: Callable[[int, int], None] | None = None,
     hide: PoseTrack | None = None,
 ) -> PoseTrack:
-    """Pose of the subject in every analysed frame of the clip at `path`.
+    """Pose of the subject in every analysed frame of the clip (its VideoInfo from `probe`, hashed once, or a path).
 
     progress(done, total) is called as frames are processed (total is the header's estimate). `hide`, a
     track of one person in the same clip, is painted over in every frame so that another person is followed.
     """
-    info = probe(path)
+    info = clip if isinstance(clip, VideoInfo) else probe(clip)
     model_path = resolve_model(model)
     model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
     boxes = person_boxes(hide) if hide is not None else {}
     hidden = hashlib.sha256(repr(sorted(boxes.items())).encode()).hexdigest()[:12] if boxes else "none"
+    cache = PoseCache.open(settings().cache_dir) if use_cache else None
     key = f"{info.sha256[:24]}-{model_sha[:16]}-{max_fps}-{hidden}-v{CACHE_VERSION}.npz"
-    cached = settings().cache_dir / key
-    if use_cache and cached.is_file():
-        return PoseTrack.load(cached)
+    if cache is not None and (stored := cache.get(key, PoseTrack.load)) is not None:
+        return stored
 
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1) if info.duration_s >= MIN_PARALLEL_S else 1
+    workers = worker_count(workers, info.duration_s)
     expected = _expected_frames(info, max_fps)
     with tempfile.TemporaryDirectory(prefix="balance-hide-") as tmp:
         hide_path = None
@@ -290,10 +314,38 @@ def estimate_pose(
             "no person was found in the clip",
             "Film the whole body, head to feet, in good light, with the camera steady",
         )
-    if use_cache:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        track.save(cached)
+    if cache is not None:
+        cache.put(key, track.save)
     return track
+
+
+def worker_count(requested: int | None, duration_s: float) -> int:
+    """Pose processes for a clip: as asked, but never more than the cores or the free memory can run at once.
+
+    More processes than cores only queue for them (issue 12: 100 workers ran 10x slower and filled 18 GB).
+    """
+    cores = os.cpu_count() or 1
+    if requested is None:
+        return min(2, cores) if duration_s >= MIN_PARALLEL_S else 1
+    free = available_memory()
+    by_memory = max(1, int(free // WORKER_MEMORY)) if free is not None else requested
+    allowed = min(requested, cores, by_memory)
+    if allowed < requested:
+        why = f"{cores} cores" if allowed == cores else f"{free / 2**30:.1f} GB of free memory"
+        log.warning("running %d pose processes, not %d: this machine has %s", allowed, requested, why)
+    return allowed
+
+
+def available_memory() -> float | None:
+    """Bytes of memory the system can still give out (Linux MemAvailable); None where it is not known."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def _expected_frames(info: VideoInfo, max_fps: float | None) -> int:
@@ -319,12 +371,12 @@ def _run_parallel(
             if progress is not None:
                 progress(done, expected)
 
-        return [_run_chunk(_Chunk(str(info.path), model_path, 0.0, 0.0, np.inf, max_fps, hide), tick)]
+        return [_run_chunk(_Chunk(info, model_path, 0.0, 0.0, np.inf, max_fps, hide), tick)]
 
     bounds = np.linspace(0.0, info.duration_s, workers + 1)
     bounds[-1] = np.inf  # the header's duration is an estimate: the last chunk runs to the real end
     chunks = [
-        _Chunk(str(info.path), model_path, max(0.0, lo - WARMUP_S) if i else 0.0, lo if i else 0.0, hi, max_fps, hide)
+        _Chunk(info, model_path, max(0.0, lo - WARMUP_S) if i else 0.0, lo if i else 0.0, hi, max_fps, hide)
         for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
     ]
     return _run_workers(chunks, expected, progress)
@@ -344,7 +396,7 @@ def _run_workers(
         debug = settings().debug
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "balance.pose.estimate", json.dumps(asdict(c)), str(out)],
+                [sys.executable, "-m", "balance.pose.estimate", c.to_json(), str(out)],
                 stdout=subprocess.PIPE,
                 stderr=None if debug else subprocess.DEVNULL,
                 text=True,
@@ -382,7 +434,7 @@ def _run_workers(
 
 
 def _worker_main(spec: str, out: str) -> None:
-    chunk = _Chunk(**json.loads(spec))
+    chunk = _Chunk.from_json(spec)
 
     def tick() -> None:
         print(flush=True)

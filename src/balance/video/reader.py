@@ -108,11 +108,15 @@ class VideoReader:
     from the frame index and the nominal rate because the container's were missing or went backwards).
     """
 
-    def __init__(self, path: str | Path, max_fps: float | None = None) -> None:
+    def __init__(self, clip: VideoInfo | str | Path, max_fps: float | None = None, skip_before_s: float = 0.0) -> None:
+        """`clip`: a path, or the VideoInfo `probe` gave (then the file is neither checked nor hashed again).
+        Frames before `skip_before_s` are decoded (times and thinning stay those of a whole pass) but not
+        converted or yielded."""
         if max_fps is not None and not max_fps > 0:
             raise ValueError(f"max_fps must be positive, got {max_fps}")
-        self.info = probe(path)
+        self.info = clip if isinstance(clip, VideoInfo) else probe(clip)
         self.max_fps = max_fps
+        self.skip_before_s = skip_before_s
         self.frames_decoded = 0
         self.truncated = False
         self.timestamps_from_container = True
@@ -157,6 +161,9 @@ class VideoReader:
                         t = self._estimated_time(last_t)
                 last_t = t
                 if t - last_kept_t < min_gap_s:
+                    continue
+                if t < self.skip_before_s:
+                    last_kept_t = t
                     continue
                 ok, image = cap.retrieve()
                 if not ok:
