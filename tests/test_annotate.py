@@ -20,6 +20,7 @@ from balance.results import document
 from balance.results import video as annotate
 from balance.results.document import build_document
 from balance.results.video import Flag, Overlay, flags_in, write_annotated
+from balance.video import writer
 from balance.video.reader import VideoReader
 
 from .conftest import SAMPLES, analysed
@@ -93,7 +94,7 @@ def test_same_length_rate_and_size_as_the_source(pose1_video: tuple[Analysis, an
 @pytest.mark.slow
 def test_browser_codec_when_ffmpeg_is_there(pose1_video: tuple[Analysis, annotate.Encoded]) -> None:
     _, encoded = pose1_video
-    if annotate.ffmpeg_with_x264() is None:
+    if writer.ffmpeg_with_x264() is None:
         assert encoded.codec == "mpeg4" and encoded.note
     else:
         assert encoded.codec == "h264" and encoded.note is None
@@ -179,7 +180,7 @@ def test_a_flag_shows_near_its_body_part_only_while_it_lasts() -> None:
 
 @pytest.mark.slow
 def test_opencv_fallback_when_no_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(annotate, "ffmpeg_with_x264", lambda: None)
+    monkeypatch.setattr(writer, "ffmpeg_with_x264", lambda: None)
     encoded, _ = write_annotated(_analysis(POSE_1), tmp_path / "a.mp4", flags=())
     assert encoded.codec == "mpeg4" and "browser" in (encoded.note or "")
     assert len(_frames(encoded.path)) == 120

@@ -18,7 +18,7 @@ from scipy import stats
 
 from balance.pipeline import Analysis
 from balance.results.document import Document, Trial
-from balance.results.video import FOOT_OUTLINE
+from balance.results.scene import FOOT_OUTLINE
 
 SERIES_FORMAT = "balance-series-1"
 DPI = 100

@@ -1,0 +1,116 @@
+"""Drawing on a video frame: colours, sizes that follow the picture, outlined text, lines and dots that read on
+any background. The annotators (balance.results.annotators) draw with these.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import cv2
+import numpy as np
+
+Colour = tuple[int, ...]
+# Colours are BGR. Every mark is drawn over a dark outline so it reads on light and dark backgrounds.
+WHITE = (255, 255, 255)
+DARK = (20, 20, 20)
+STANCE = (0, 215, 255)
+FREE = (235, 180, 90)
+COM = (40, 40, 235)
+BASE = (90, 225, 90)
+FLAG = (0, 140, 255)
+FOOT_FILL = (200, 215, 225)
+FONT = cv2.FONT_HERSHEY_DUPLEX
+MIN_FONT_SCALE = 0.4
+# Hershey fonts are ASCII only.
+_ASCII = str.maketrans({"°": " deg", "–": "-", "—": "-", "≥": ">=", "≤": "<=", "’": "'", "±": "+-", "×": "x"})
+
+
+class Canvas:
+    """Sizes for a picture of w x h pixels: 1.0 for 720 px high, capped by the width so a portrait clip's timer
+    still fits across it; text then stays about 3 % of the height, readable when a phone shrinks it."""
+
+    def __init__(self, w: int, h: int) -> None:
+        self.w, self.h = w, h
+        self.s = min(h / 720, w / 540)
+
+    def px(self, v: float) -> int:
+        return max(1, round(v * self.s))
+
+    def font(self, scale: float) -> float:
+        # Hershey text below about 0.4 turns to mush, whatever the picture's size.
+        return max(scale * self.s, MIN_FONT_SCALE)
+
+    def text(self, img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour: Colour) -> None:
+        """Text with a dark outline. The outline is the glyphs' mask grown by a few pixels, not a second,
+        thicker putText: Hershey glyphs advance by their stroke width, so a thicker copy drifts sideways."""
+        text, size, stroke, grow = ascii_text(text), self.font(scale), self.px(2), self.px(2)
+        (tw, th), base = cv2.getTextSize(text, FONT, size, stroke)
+        x0, y0 = org[0] - grow - 1, org[1] - th - grow - 1
+        mask = np.zeros((th + base + 2 * grow + 2, tw + 2 * grow + 2), np.uint8)
+        cv2.putText(mask, text, (org[0] - x0, org[1] - y0), FONT, size, 255, stroke, cv2.LINE_AA)
+        outline = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+        # Only the part of the box inside the picture is painted.
+        ix0, iy0 = max(0, x0), max(0, y0)
+        ix1, iy1 = min(img.shape[1], x0 + mask.shape[1]), min(img.shape[0], y0 + mask.shape[0])
+        if ix1 <= ix0 or iy1 <= iy0:
+            return
+        roi = img[iy0:iy1, ix0:ix1].astype(np.float32)
+        sub = (slice(iy0 - y0, iy1 - y0), slice(ix0 - x0, ix1 - x0))
+        for alpha, paint in ((outline[sub], DARK), (mask[sub], colour)):
+            a = alpha[..., None].astype(np.float32) / 255.0
+            roi = roi * (1 - a) + np.array(paint, np.float32) * a
+        img[iy0:iy1, ix0:ix1] = roi.astype(np.uint8)
+
+    def text_size(self, text: str, scale: float) -> tuple[int, int]:
+        (tw, th), _ = cv2.getTextSize(ascii_text(text), FONT, self.font(scale), self.px(2))
+        grow = self.px(2)
+        return tw + 2 * grow, th + grow
+
+    def line(self, img: np.ndarray, a: np.ndarray, b: np.ndarray, colour: Colour, width: int) -> None:
+        pa, pb = pt(a), pt(b)
+        if pa is None or pb is None:
+            return
+        cv2.line(img, pa, pb, DARK, width + self.px(3), cv2.LINE_AA)
+        cv2.line(img, pa, pb, colour, width, cv2.LINE_AA)
+
+    def dot(self, img: np.ndarray, p: np.ndarray, radius: int, colour: Colour) -> None:
+        q = pt(p)
+        if q is not None:
+            cv2.circle(img, q, radius + self.px(2), DARK, -1, cv2.LINE_AA)
+            cv2.circle(img, q, radius, colour, -1, cv2.LINE_AA)
+
+
+def ascii_text(text: str) -> str:
+    return text.translate(_ASCII).encode("ascii", "replace").decode()
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """At most two lines of about `width` characters; longer text ends with '...'."""
+    lines = textwrap.wrap(text, width) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder="...")]
+    return lines
+
+
+def pt(p: np.ndarray) -> tuple[int, int] | None:
+    if not np.all(np.isfinite(p)):
+        return None
+    return int(round(float(p[0]))), int(round(float(p[1])))
+
+
+def dashed(img: np.ndarray, a: np.ndarray, b: np.ndarray, colour: Colour, width: int, dash: int) -> None:
+    pa, pb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    length = float(np.linalg.norm(pb - pa))
+    if not math.isfinite(length) or length < 1:
+        return
+    for s in np.arange(0.0, length, 2 * dash):
+        qa, qb = pt(pa + (pb - pa) * s / length), pt(pa + (pb - pa) * min(s + dash, length) / length)
+        if qa is not None and qb is not None:
+            cv2.line(img, qa, qb, colour, width, cv2.LINE_AA)
+
+
+def shade(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
+    """Darken a box so white text on it reads over any background."""
+    roi = img[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+    roi[:] = (roi.astype(np.uint16) * 2 // 5).astype(np.uint8)

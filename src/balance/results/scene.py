@@ -1,0 +1,168 @@
+"""What the annotated video draws from, precomputed once per analysis: the Scene (pose, smoothed centre of mass,
+steadied feet, each trial's view) and, per frame, the Moment the annotators (balance.results.annotators) draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from balance.assess.tripod import FOOT_PER_LEG
+from balance.measure.body import centre_of_mass
+from balance.measure.signals import clean, hampel
+from balance.pipeline import Analysis
+from balance.pose import landmarks as lm
+from balance.results.canvas import Canvas
+
+# Below this MediaPipe visibility a landmark is a guess; its bones are drawn thin so they do not mislead.
+MIN_VISIBILITY = 0.5
+
+# A left foot seen from above, toes up, in the tripod's frame: (fore-aft from the heel, medial towards the big
+# toe), foot lengths. The ball is 0.39 foot lengths wide at the metatarsal heads (Hawes & Sovak 1994, as in
+# tripod.py), the heel about 0.25; the big toe reaches the same length as the second toe.
+FOOT_OUTLINE = np.array(
+    [
+        (0.00, 0.00),
+        (0.02, 0.09),
+        (0.12, 0.13),
+        (0.30, 0.12),
+        (0.50, 0.15),
+        (0.66, 0.19),
+        (0.75, 0.20),
+        (0.88, 0.18),
+        (0.98, 0.14),
+        (1.02, 0.09),
+        (1.00, 0.04),
+        (0.97, 0.00),
+        (0.95, -0.05),
+        (0.90, -0.10),
+        (0.82, -0.15),
+        (0.70, -0.20),
+        (0.62, -0.21),
+        (0.45, -0.17),
+        (0.25, -0.13),
+        (0.12, -0.12),
+        (0.02, -0.08),
+    ]
+)
+
+
+def smooth_points(t: np.ndarray, p: np.ndarray, valid: np.ndarray, fs: float) -> np.ndarray:
+    """The analysis's own cleaning (Hampel, gap bridging, 5 Hz low-pass) of a pixel trace, back on times t."""
+    if valid.sum() < 2 or len(t) < 4:
+        return np.where(valid[:, None], p, np.nan)
+    grid, filtered, _ = clean(t, p, valid, fs)
+    out = np.column_stack([np.interp(t, grid, filtered[:, k]) for k in range(p.shape[1])])
+    # Bridged gaps are kept; frames outside the first and last valid ones have nothing to stand on.
+    idx = np.flatnonzero(valid)
+    out[: idx[0]] = np.nan
+    out[idx[-1] + 1 :] = np.nan
+    return out
+
+
+@dataclass(frozen=True)
+class TrialView:
+    index: int
+    stance: str
+    view: str  # "front", "side" or "oblique"
+    lift_off_s: float
+    end_s: float  # touch-down, or the trial's last frame
+    floor_y: float  # the stance foot's lowest point in the picture, median over the trial
+    foot_px: float  # the anthropometric foot length in pixels (tripod.py's foot model)
+    toe_sign: float  # +1 when the toes point towards +x (side view)
+    grid: np.ndarray  # the metrics' time grid
+    projection: np.ndarray | None  # (len(grid), 2) centre of mass over the foot: fore-aft, medial (foot lengths)
+
+
+def trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray]) -> list[TrialView]:
+    views = []
+    for k, m in enumerate(analysis.trials):
+        tr = m.trial
+        sl = slice(tr.start_index, tr.stop_index)
+        ys = feet[tr.stance_leg][sl, :, 1]
+        floor = float(np.nanmedian(np.nanmax(ys, axis=1))) if np.isfinite(ys).any() else math.nan
+        toes = feet[tr.stance_leg][sl, 2, 0] - feet[tr.stance_leg][sl, 1, 0]
+        proj = analysis.assessments[k].tripod.projection
+        ok = np.shape(proj) == (len(m.grid), 2)
+        views.append(
+            TrialView(
+                index=k,
+                stance=tr.stance_leg,
+                view=m.view,
+                lift_off_s=tr.lift_off_s,
+                end_s=tr.touch_down_s if tr.touch_down_s is not None else tr.end_s,
+                floor_y=floor,
+                foot_px=FOOT_PER_LEG * m.scale.leg_length_px,
+                toe_sign=1.0 if np.nanmean(toes) >= 0 else -1.0,
+                grid=np.asarray(m.grid, dtype=float),
+                projection=np.asarray(proj, dtype=float) if ok else None,
+            )
+        )
+    return views
+
+
+class Scene:
+    """Everything needed to annotate any frame of the clip, precomputed once from the analysis: the pose per
+    analysed frame, the smoothed centre of mass, the steadied feet, each trial's view and the stance state."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        track = analysis.track
+        self.t = np.asarray(track.t)
+        self.xy = np.asarray(track.image_xy)
+        self.vis = np.asarray(track.visibility)
+        self.canvas = Canvas(track.width, track.height)
+        fs = min(30.0, track.fps) if track.fps else 30.0
+        body = [lm.SHOULDER["left"], lm.SHOULDER["right"], lm.HIP["left"], lm.HIP["right"]]
+        valid = np.all(self.vis[:, body] >= MIN_VISIBILITY, axis=1) & np.isfinite(self.xy[:, 0, 0])
+        self.com = smooth_points(self.t, centre_of_mass(self.xy), valid, fs)
+        n = len(self.t)
+        # MediaPipe's foot points jump for single frames; the Hampel filter keeps the floor line still.
+        self.feet = {s: hampel(self.xy[:, list(lm.FOOT[s])].reshape(n, -1)).reshape(n, 3, 2) for s in lm.SIDES}
+        self.trials = trial_views(analysis, self.feet)
+        self.state = np.asarray(analysis.timeline.state)
+
+    def nearest(self, t_s: float) -> int:
+        """The analysed frame closest in time (frames skipped by max_fps borrow their neighbour's pose)."""
+        i = int(np.searchsorted(self.t, t_s))
+        if i <= 0:
+            return 0
+        if i >= len(self.t):
+            return len(self.t) - 1
+        return i if self.t[i] - t_s < t_s - self.t[i - 1] else i - 1
+
+    def trial_at(self, t_s: float) -> TrialView | None:
+        return next((v for v in self.trials if v.lift_off_s <= t_s <= v.end_s), None)
+
+    def com_at(self, t_s: float) -> np.ndarray:
+        return np.array([np.interp(t_s, self.t, self.com[:, k], left=np.nan, right=np.nan) for k in (0, 1)])
+
+    def floor_both(self, i: int) -> float:
+        ys = np.concatenate([self.feet[s][i, :, 1] for s in lm.SIDES])
+        return float(np.nanmax(ys)) if np.isfinite(ys).any() else math.nan
+
+    def at(self, t_s: float) -> Moment:
+        """The scene at the frame shown at t_s."""
+        i = self.nearest(t_s)
+        view = self.trial_at(t_s)
+        floor_y = view.floor_y if view is not None else self.floor_both(i)
+        return Moment(self, t_s, i, view, self.com_at(t_s), floor_y)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One frame's time, its nearest analysed frame `i`, the trial it falls in (if any), the centre of mass and
+    the floor line under it."""
+
+    scene: Scene
+    t_s: float
+    i: int
+    view: TrialView | None
+    com: np.ndarray
+    floor_y: float
+
+    @property
+    def stance(self) -> str | None:
+        return self.view.stance if self.view is not None else None
