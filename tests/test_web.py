@@ -86,7 +86,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
 @pytest.fixture(scope="module")
 def done(web: Web) -> dict[str, Any]:
     """One clip uploaded for Sam and followed to its result: the job's final state."""
-    response = web.upload(LEFT, name="Sam", height_cm=165, notes="barefoot")
+    response = web.upload(LEFT, name="Sam", week=1, height_cm=165, notes="barefoot")
     assert response.status_code == 202, response.text
     (job,) = response.json()["jobs"]
     return web.wait(job["id"])
@@ -104,7 +104,7 @@ def test_upload_follows_to_the_same_result_as_the_library(web: Web, done: dict[s
     score = expected["trials"][0]["score"]
     assert "left leg" in page and f"{score['value']:.0f}</strong> / 100" in page and f"± {score['mdc']:.1f}" in page
     assert "annotated.mp4" in page and "sway_trial1.png" in page
-    assert "Saved 1 trial to Sam" in done["message"]
+    assert "Saved 1 trial to Sam" in done["message"] and "week 1" in done["message"]
 
 
 def test_the_history_row_and_person_page(web: Web, done: dict[str, Any]) -> None:

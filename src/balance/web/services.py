@@ -87,12 +87,21 @@ class PersonView:
     trends: list[Trend]
     symmetry: list[Asymmetry]
 
+    @property
+    def charted(self) -> bool:
+        """The trend chart plots programme weeks: without any, it would be empty."""
+        return any(r.week is not None for r in self.records)
+
 
 def _status(person: str, programme: Programme | None) -> str:
     return programme_status(programme, date.today()) if programme else "no programme started"
 
 
-def _headline(found: list[Trend]) -> str:
+def _headline(records: list[TrialRecord], found: list[Trend]) -> str:
+    if not records:
+        return "no tests yet"
+    if all(r.week is None for r in records):
+        return "no programme week yet: start a programme, or give the week with each test, to see a trend"
     for key in ("score", "hold_s"):
         words = [t.words for t in found if t.metric == key]
         if words:
@@ -107,7 +116,7 @@ def people(db: str | None) -> list[PersonSummary]:
             records = store.trials(name)
             programme = store.programme(name)
             last = max((r.recorded_on for r in records), default=None)
-            trend = _headline(trends(records)) if records else "no tests yet"
+            trend = _headline(records, trends(records))
             out.append(PersonSummary(name, _status(name, programme), last, trend))
     return out
 
