@@ -4,19 +4,19 @@ person's history, and read the history back for the pages. No numbers are comput
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from balance.errors import ResultsError
 from balance.history.model import Conditions, Programme, TrialRecord
 from balance.history.progress import Asymmetry, Trend, asymmetries, programme_status, trends
 from balance.history.store import Store
 from balance.pipeline import AnalysisOptions
+from balance.results.document import Document
+from balance.results.document import load_document as read_document
 
 # Every history write of the server goes through this lock: one writer at a time, as the store expects.
 _WRITER = threading.Lock()
@@ -40,26 +40,18 @@ def analyse_clip(
     return write_results(analysis, out_dir, video=True, name=name).json
 
 
-def load_document(results: Path) -> dict[str, Any]:
-    """The analysis document of a results folder."""
-    try:
-        doc = json.loads((results / "analysis.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise ResultsError(
-            f"the saved analysis in {results.name} cannot be read ({exc})", "Analyse the clip again"
-        ) from exc
-    if not isinstance(doc, dict) or "trials" not in doc:
-        raise ResultsError("the saved analysis is not a balance analysis document", "Analyse the clip again")
-    return doc
+def load_document(results: Path) -> Document:
+    """The checked analysis document of a results folder (ResultsError, one line, when damaged)."""
+    return read_document(results / "analysis.json")
 
 
 def save_to_history(
-    db: str | None, doc: Mapping[str, Any], *, name: str, week: int | None, notes: str, on: date | None = None
+    db: str | None, doc: Document, *, name: str, week: int | None, notes: str, on: date | None = None
 ) -> str:
     """Store the document in `name`'s history (one transaction) and say what happened, in words."""
     with _WRITER, Store(db) as store:
         result = store.add_analysis(
-            doc, name=name, recorded_on=on or date.today(), week=week, conditions=Conditions(), notes=notes
+            doc.to_json(), name=name, recorded_on=on or date.today(), week=week, conditions=Conditions(), notes=notes
         )
     n = f"{result.trials} trial{'s' if result.trials != 1 else ''}"
     if not result.stored:
