@@ -1,5 +1,9 @@
 """The command line as a user meets it: one readable line and a non-zero exit for every bad input,
-nothing written on failure, and a summary plus JSON and CSV files on success.
+nothing written on failure (nor when interrupted or killed), and a summary plus JSON and CSV files on success.
+
+Commands run in process through `balance.cli.main.main(argv)` (fast: no interpreter start, the pose model
+loaded once); a few run as a real process, for what only a process shows: the exit status the shell sees,
+no traceback on stderr, and signals.
 """
 
 from __future__ import annotations
@@ -7,11 +11,20 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+
+from balance.cli.main import main
+from balance.files import is_partial
 
 from .conftest import SAMPLES, run_cli
 
@@ -22,7 +35,33 @@ STILL = SAMPLES / "pos_tfexamples_image3_tree_pose_pixabay.jpeg"
 PHONE = Path(__file__).parent / "data" / "phone_portrait_pose_1.mp4"
 
 
-def assert_one_line_error(proc, exit_code: int, *phrases: str) -> None:
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Cli = Callable[..., Run]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """`balance ARGS...` in this process: its exit code and what it printed."""
+
+    def run(*args: str | Path) -> Run:
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's own errors
+            code = exc.code if isinstance(exc.code, int) else 2
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run
+
+
+def assert_one_line_error(proc: Run | subprocess.CompletedProcess[str], exit_code: int, *phrases: str) -> None:
     assert proc.returncode == exit_code, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -54,43 +93,44 @@ def rewrite(src: Path, dst: Path, transform) -> Path:
 
 
 def test_missing_file(tmp_path: Path) -> None:
+    # As a real process: the exit status the shell sees, and no traceback from any layer.
     proc = run_cli("analyze", tmp_path / "nope.mp4", "--out", tmp_path / "out")
     assert_one_line_error(proc, 3, "not found", "Check the path")
     assert not (tmp_path / "out").exists()
 
 
-def test_empty_file(tmp_path: Path) -> None:
+def test_empty_file(tmp_path: Path, cli: Cli) -> None:
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
-    proc = run_cli("analyze", empty, "--out", tmp_path / "out")
+    proc = cli("analyze", empty, "--out", tmp_path / "out")
     assert_one_line_error(proc, 3, "empty")
     assert not (tmp_path / "out").exists()
 
 
-def test_not_a_video(tmp_path: Path) -> None:
+def test_not_a_video(tmp_path: Path, cli: Cli) -> None:
     text = tmp_path / "notes.mp4"
     text.write_text("these are my notes, not a video\n" * 20)
-    proc = run_cli("analyze", text, "--out", tmp_path / "out")
+    proc = cli("analyze", text, "--out", tmp_path / "out")
     assert_one_line_error(proc, 3, "not a video")
 
 
-def test_still_image(tmp_path: Path) -> None:
-    proc = run_cli("analyze", STILL, "--out", tmp_path / "out")
+def test_still_image(tmp_path: Path, cli: Cli) -> None:
+    proc = cli("analyze", STILL, "--out", tmp_path / "out")
     assert_one_line_error(proc, 3, "still image", "Record a video")
     assert not (tmp_path / "out").exists()
 
 
-def test_truncated_clip_is_refused_when_its_index_is_lost(tmp_path: Path) -> None:
+def test_truncated_clip_is_refused_when_its_index_is_lost(tmp_path: Path, cli: Cli) -> None:
     cut = tmp_path / "cut.mp4"
     data = POSE_1.read_bytes()
     cut.write_bytes(data[: int(len(data) * 0.4)])
-    proc = run_cli("analyze", cut, "--out", tmp_path / "out")
+    proc = cli("analyze", cut, "--out", tmp_path / "out")
     assert_one_line_error(proc, 3, "damaged or incomplete")
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow
-def test_truncated_clip_that_still_decodes_is_analysed_as_far_as_it_goes(tmp_path: Path) -> None:
+def test_truncated_clip_that_still_decodes_is_analysed_as_far_as_it_goes(tmp_path: Path, cli: Cli) -> None:
     """A clip whose index comes first decodes up to the cut: the part that decodes is analysed and
     the report says the clip was damaged and how much of it was used."""
     data = PHONE.read_bytes()
@@ -98,7 +138,7 @@ def test_truncated_clip_that_still_decodes_is_analysed_as_far_as_it_goes(tmp_pat
     cut = tmp_path / "cut.mp4"
     # 96 % of the bytes decode to about 3.5 s of the 4 s: enough for a trial.
     cut.write_bytes(data[: int(len(data) * 0.96)])
-    proc = run_cli("analyze", cut, "--out", tmp_path / "out", "--json")
+    proc = cli("analyze", cut, "--out", tmp_path / "out", "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["clip"]["truncated"] is True
@@ -106,7 +146,7 @@ def test_truncated_clip_that_still_decodes_is_analysed_as_far_as_it_goes(tmp_pat
 
 
 @pytest.mark.slow
-def test_no_person_in_view(tmp_path: Path) -> None:
+def test_no_person_in_view(tmp_path: Path, cli: Cli) -> None:
     """An empty room: the sample clip with the person painted out by a flat background colour."""
     rng = np.random.default_rng(0)
 
@@ -115,49 +155,49 @@ def test_no_person_in_view(tmp_path: Path) -> None:
         return np.clip(room + rng.normal(0, 3, frame.shape), 0, 255).astype(np.uint8)
 
     clip = rewrite(POSE_1, tmp_path / "empty_room.mp4", empty_room)
-    proc = run_cli("analyze", clip, "--out", tmp_path / "out")
+    proc = cli("analyze", clip, "--out", tmp_path / "out")
     assert_one_line_error(proc, 4, "no person", "whole body")
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow
-def test_feet_out_of_frame(tmp_path: Path) -> None:
+def test_feet_out_of_frame(tmp_path: Path, cli: Cli) -> None:
     """The same one-leg clip cropped above the knees: the body is there, the feet are not."""
     clip = rewrite(POSE_1, tmp_path / "no_feet.mp4", lambda f: np.ascontiguousarray(f[: int(f.shape[0] * 0.62)]))
-    proc = run_cli("analyze", clip, "--out", tmp_path / "out")
+    proc = cli("analyze", clip, "--out", tmp_path / "out")
     assert_one_line_error(proc, 4, "feet", "out of frame")
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow
-def test_both_feet_down_the_whole_clip(tmp_path: Path) -> None:
-    proc = run_cli("analyze", SQUATS, "--out", tmp_path / "out")
+def test_both_feet_down_the_whole_clip(tmp_path: Path, cli: Cli) -> None:
+    proc = cli("analyze", SQUATS, "--out", tmp_path / "out")
     assert_one_line_error(proc, 5, "no single-leg stance found", "both feet stay on the floor")
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow
-def test_clip_shorter_than_the_minimum_trial_names_the_phase(tmp_path: Path) -> None:
-    proc = run_cli("analyze", POSE2SIM, "--out", tmp_path / "out")
+def test_clip_shorter_than_the_minimum_trial_names_the_phase(tmp_path: Path, cli: Cli) -> None:
+    proc = cli("analyze", POSE2SIM, "--out", tmp_path / "out")
     assert_one_line_error(proc, 5, "shorter than the 3 s minimum", "standing on the left leg")
     assert not (tmp_path / "out").exists()
 
 
-def test_unknown_model(tmp_path: Path) -> None:
-    proc = run_cli("analyze", POSE_1, "--model", tmp_path / "missing.task", "--out", tmp_path / "out")
+def test_unknown_model(tmp_path: Path, cli: Cli) -> None:
+    proc = cli("analyze", POSE_1, "--model", tmp_path / "missing.task", "--out", tmp_path / "out")
     assert_one_line_error(proc, 6, "no pose model")
 
 
-def test_implausible_height_is_refused_by_the_parser(tmp_path: Path) -> None:
-    proc = run_cli("analyze", POSE_1, "--height-cm", "17", "--out", tmp_path / "out")
+def test_implausible_height_is_refused_by_the_parser(tmp_path: Path, cli: Cli) -> None:
+    proc = cli("analyze", POSE_1, "--height-cm", "17", "--out", tmp_path / "out")
     assert proc.returncode == 2
     assert "plausible standing height" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
 @pytest.mark.slow
-def test_rotated_phone_clip_is_analysed_upright(tmp_path: Path) -> None:
-    proc = run_cli("analyze", PHONE, "--out", tmp_path / "out", "--json")
+def test_rotated_phone_clip_is_analysed_upright(tmp_path: Path, cli: Cli) -> None:
+    proc = cli("analyze", PHONE, "--out", tmp_path / "out", "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["clip"]["rotation_deg"] == 90
@@ -166,9 +206,9 @@ def test_rotated_phone_clip_is_analysed_upright(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_success_prints_summary_and_writes_json_and_csv(tmp_path: Path) -> None:
+def test_success_prints_summary_and_writes_json_and_csv(tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "out"
-    proc = run_cli("analyze", POSE_1, "--out", out, "--height-cm", "165")
+    proc = cli("analyze", POSE_1, "--out", out, "--height-cm", "165")
     assert proc.returncode == 0, proc.stderr
     assert "standing on the left leg" in proc.stdout
     assert "cm/s" in proc.stdout and "deg" in proc.stdout
@@ -202,21 +242,21 @@ def test_success_prints_summary_and_writes_json_and_csv(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_failed_run_leaves_previous_results_untouched(tmp_path: Path) -> None:
+def test_failed_run_leaves_previous_results_untouched(tmp_path: Path, cli: Cli) -> None:
     """Re-running into a results folder with a bad clip must not clobber or half-write it."""
     out = tmp_path / "out"
-    assert run_cli("analyze", POSE_1, "--out", out).returncode == 0
+    assert cli("analyze", POSE_1, "--out", out).returncode == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     bad = tmp_path / "bad.mp4"
     shutil.copy(STILL, bad)
-    proc = run_cli("analyze", bad, "--out", out)
+    proc = cli("analyze", bad, "--out", out)
     assert proc.returncode == 3
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("one_leg_side", ["left", "right"])
-def test_two_people_the_one_on_one_leg_is_followed(tmp_path: Path, one_leg_side: str) -> None:
+def test_two_people_the_one_on_one_leg_is_followed(tmp_path: Path, one_leg_side: str, cli: Cli) -> None:
     """The tree-pose hold beside a man standing on two feet: whichever the tracker locks onto first, the
     analysis follows the person on one leg and says that two people were in view."""
     hold = cv2.VideoCapture(str(SAMPLES / "synthetic" / "sway_left_clean.mp4"))
@@ -229,9 +269,62 @@ def test_two_people_the_one_on_one_leg_is_followed(tmp_path: Path, one_leg_side:
         writer.write(cv2.hconcat([frame, man] if one_leg_side == "left" else [man, frame]))
     writer.release()
     hold.release()
-    proc = run_cli("analyze", clip, "--out", tmp_path / "out", "--json", "--no-video")
+    proc = cli("analyze", clip, "--out", tmp_path / "out", "--json", "--no-video")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert [t["stance_leg"] for t in doc["trials"]] == ["left"]
     assert doc["trials"][0]["hold_s"] == pytest.approx(5.0, abs=0.2)
     assert any("2 people were in view" in n for n in doc["notes"])
+
+
+@pytest.mark.slow
+def test_report_redraws_from_the_saved_results(tmp_path: Path, cli: Cli) -> None:
+    out = tmp_path / "out"
+    assert cli("analyze", POSE_1, "--out", out, "--no-video", "--quiet").returncode == 0
+    (out / "report.html").unlink()
+    proc = cli("report", out / "analysis.json", "--name", "Sam")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"Report: {out / 'report.html'}"
+    page = (out / "report.html").read_text()
+    assert "Sam" in page and page.count("<img") == 4
+
+
+EARLIER = {"analysis.json": "earlier analysis", "report.html": "earlier report"}
+
+
+def _interrupt_while_writing(out: Path, sig: signal.Signals) -> subprocess.CompletedProcess[str]:
+    """`balance analyze` as a process, sent `sig` while it writes the annotated video (its temporary file is
+    in the results folder): the slowest part of writing results."""
+    out.mkdir()
+    for name, text in EARLIER.items():
+        (out / name).write_text(text)
+    args = [sys.executable, "-m", "balance.cli.main", "analyze", str(POSE_1), "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not any(is_partial(p) for p in out.iterdir()):
+        assert proc.poll() is None, f"finished before it was interrupted: {proc.communicate()}"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_writing_keeps_the_earlier_result_and_leaves_no_partial(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _interrupt_while_writing(out, signal.SIGINT)
+    assert proc.returncode == 130
+    assert proc.stderr.strip() == "balance: interrupted; nothing was written" and proc.stdout == ""
+    assert {p.name: p.read_text() for p in out.iterdir()} == EARLIER
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_partials_that_the_next_run_sweeps(tmp_path: Path, cli: Cli) -> None:
+    out = tmp_path / "out"
+    proc = _interrupt_while_writing(out, signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL
+    assert {p.name: p.read_text() for p in out.iterdir() if not is_partial(p)} == EARLIER
+    assert [p for p in out.iterdir() if is_partial(p)]  # what SIGKILL leaves behind
+    assert cli("analyze", POSE_1, "--out", out, "--no-video", "--quiet").returncode == 0
+    assert not [p for p in out.iterdir() if is_partial(p)]
+    assert (out / "analysis.json").read_text().startswith("{")
