@@ -31,8 +31,6 @@ PHONE = ROOT / "tests" / "data" / "phone_portrait_pose_1.mp4"  # the same scene,
 CAM01 = SAMPLES / "sls_pose2sim_balancing_cam01.mp4"  # 1.7 s: too short to score (exit 5)
 CAM02 = SAMPLES / "sls_pose2sim_balancing_cam02.mp4"
 
-pytestmark = pytest.mark.slow
-
 
 def cli(*argv: str | Path) -> int:
     """A `balance` command in this process, as main() runs it (minus its stderr redirection)."""
@@ -73,6 +71,40 @@ def no_temporary_files(out: Path) -> None:
     assert not [p for p in out.rglob(".*")], "temporary files or folders left behind"
 
 
+def test_inputs_folders_manifests_and_their_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from balance.batch import inputs
+    from balance.errors import UsageError
+
+    folder = tmp_path / "in"
+    (folder / "b" / ".hidden").mkdir(parents=True)
+    (folder / "out").mkdir()
+    for name in ("a.MP4", "b/c.mov", "b/.hidden/x.mp4", "b/readme.md", "out/old.mp4", ".partial.mp4"):
+        (folder / name).write_bytes(b"x")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("\ufeffclip, name ,week,height_cm\nin/a.MP4,Sam,2,172\n/abs/clip.mp4,,,\n,,,\n")
+    jobs, skipped = inputs.expand([folder, manifest], folder / "out")
+    assert [j.path.relative_to(tmp_path).as_posix() for j in jobs[:2]] == ["in/a.MP4", "in/b/c.mov"]
+    assert jobs[2] == inputs.ClipJob(tmp_path / "in" / "a.MP4", "Sam", 2, 172.0)
+    assert jobs[3] == inputs.ClipJob(Path("/abs/clip.mp4"))
+    assert len(jobs) == 4  # hidden files, the output folder and blank manifest rows are not inputs
+    assert [(s.path.name, s.reason) for s in skipped] == [("readme.md", "not a video file by its name (.md)")]
+    for text, words in (
+        ("file,name\na.mp4,Sam\n", "has no 'clip' column"),
+        ("clip,week\na.mp4,x\n", "line 2: invalid literal"),
+        ("clip,week\na.mp4,53\n", "line 2: week 53 is outside 1-52"),
+        ("clip,height_cm\na.mp4,12\n", "12 cm is not a plausible standing height"),
+    ):
+        manifest.write_text(text)
+        with pytest.raises(UsageError, match=words):
+            inputs.read_manifest(manifest)
+    manifest.write_text("clip,week\na.mp4,53\n")
+    out = tmp_path / "never"
+    with pytest.raises(UsageError, match="week 53"):
+        cli("batch", manifest, "--out", out)
+    assert not out.exists()  # nothing ran, nothing was written
+
+
+@pytest.mark.slow
 def test_a_folder_on_a_scheduler_with_two_workers(
     tmp_path: Path, scheduler: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,6 +158,7 @@ def test_a_folder_on_a_scheduler_with_two_workers(
     no_temporary_files(out)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_clip_loses_nothing(tmp_path: Path, pose_cache: Path) -> None:
     from distributed import Client
 
@@ -185,6 +218,7 @@ def test_a_worker_killed_mid_clip_loses_nothing(tmp_path: Path, pose_cache: Path
         assert json.loads((out / name / "analysis.json").read_text())["clip"]["sha256"] == marker["clip_sha256"]
 
 
+@pytest.mark.slow
 def test_manifest_on_a_local_cluster_saves_to_the_history_and_a_rerun_skips_everything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
