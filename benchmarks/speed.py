@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", type=float, metavar="MIN", help="also time a MIN-minute 1080p clip, peak memory")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the balance runs (a lever)")
     parser.add_argument("--label", default="", help="name of the lever being timed (printed)")
+    parser.add_argument("--lever", type=Path, help="a patched src/ folder: adds its default run as a row, interleaved")
     args = parser.parse_args(argv)
     env = dict(e.split("=", 1) for e in args.env)
     missing = [p for p in CLIPS.values() if not p.is_file()]
@@ -267,6 +268,14 @@ def main(argv: list[str] | None = None) -> int:
                 row.rss_mib.append(rss)
                 row.verdicts.append(verdict(refs[label], got))
                 print(f"  .. {label} {name}: {wall:.1f} s {row.verdicts[-1]}", file=sys.stderr, flush=True)
+            if args.lever is not None:
+                wall, cpu, rss, got = run_balance(clip, [], {**env, "PYTHONPATH": str(args.lever)})
+                row = rows.setdefault((label, "lever"), Runs())
+                row.wall.append(wall)
+                row.cpu.append(cpu)
+                row.rss_mib.append(rss)
+                row.verdicts.append(verdict(refs[label], got))
+                print(f"  .. {label} lever: {wall:.1f} s {row.verdicts[-1]}", file=sys.stderr, flush=True)
             if not args.no_peer and shutil.which("bash") and PEER.is_file():
                 wall, cpu, rss = run_peer(clip)
                 row = rows.setdefault((label, "Sports2D"), Runs())
@@ -282,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, clip in CLIPS.items():
         duration = probe(clip).duration_s
         peer = med(rows[(label, "Sports2D")].wall) if (label, "Sports2D") in rows else float("nan")
-        for name in [*VARIANTS, "Sports2D"]:
+        for name in [*VARIANTS, "lever", "Sports2D"]:
             row = rows.get((label, name))
             if row is None:
                 continue
