@@ -286,6 +286,11 @@ def test_report_redraws_from_the_saved_results(tmp_path: Path, cli: Cli) -> None
     assert proc.returncode == 0 and proc.stdout.strip() == f"Report: {out / 'report.html'}"
     page = (out / "report.html").read_text()
     assert "Sam" in page and page.count("<img") == 4
+    # A damaged traces file is refused like a damaged analysis.json, and the report is left as it was.
+    (out / "series.npz").write_bytes(b"PK\x03\x04 not a zip")
+    proc = cli("report", out / "analysis.json")
+    assert_one_line_error(proc, 7, "series.npz is damaged", "Re-run balance analyze")
+    assert (out / "report.html").read_text() == page
 
 
 EARLIER = {"analysis.json": "earlier analysis", "report.html": "earlier report"}
