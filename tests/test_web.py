@@ -337,7 +337,9 @@ def test_token_required_off_localhost(tmp_path: Path) -> None:
 
 
 def test_limits(tmp_path: Path) -> None:
-    for web in make_web(tmp_path, max_upload_bytes=1_000_000, max_form_bytes=1000, max_jobs_per_client=1):
+    for web in make_web(
+        tmp_path, max_upload_bytes=1_000_000, max_form_bytes=1000, max_jobs_per_client=1, max_jobs_total=1
+    ):
         assert LEFT.stat().st_size > 1_000_000 > 2 * SHORT.stat().st_size
         _refused(web, web.upload(LEFT), 413, "larger than this server accepts")
         big = web.client.post(
@@ -356,7 +358,19 @@ def test_limits(tmp_path: Path) -> None:
         )
         assert streamed.status_code == 413
         assert not list(web.root.iterdir())
-        _refused(web, web.upload(SHORT, SHORT), 429, "at most 1")
+        _refused(
+            web,
+            web.upload(SHORT, SHORT),
+            429,
+            "2 more clip(s) would give you 2 waiting or being analysed, over the limit of 1",
+        )
+        accepted = web.upload(SHORT)
+        assert accepted.status_code == 202
+        web.client.cookies.clear()  # another client (a new session) meets the server-wide limit
+        web.csrf = csrf_of(web.client.get("/").text)
+        _refused(web, web.upload(SHORT), 429, "the server has 1 clips waiting or being analysed and takes at most 1")
+        job = accepted.json()["jobs"][0]["id"]
+        web.client.post(f"/jobs/{job}/cancel", headers={"X-CSRF-Token": web.csrf})
 
 
 def test_restart_fails_the_interrupted_job_and_requeues_the_waiting(tmp_path: Path) -> None:

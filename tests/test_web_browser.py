@@ -1,12 +1,13 @@
 """`balance serve` started for real (its own process, on 127.0.0.1) and used from real Chromium (Debian's
 /usr/bin/chromium driven by Playwright; no browser download): upload through the file input, live progress,
 the result page with its playing video, the person page with its trend chart; screenshots at phone and desktop
-width. Also: many uploads at once, every one accepted.
+width. Also: the token URL off localhost, and many uploads at once, every one accepted and analysed.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import re
 import shutil
@@ -38,31 +39,48 @@ FLAGS = [
 ]
 # Screenshots land here for a person to look at (phone 390 px and desktop 1280 px wide).
 SHOTS = Path(os.environ.get("BALANCE_WEB_SCREENSHOTS", "")) if os.environ.get("BALANCE_WEB_SCREENSHOTS") else None
-CONCURRENT_UPLOADS = 12
+CONCURRENT_UPLOADS = 8
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("serve")
+@contextlib.contextmanager
+def serve(tmp: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`balance serve` in its own process on a free port; yields the local URL and the process."""
     port = free_port()
-    cmd = [sys.executable, "-m", "balance.cli.main", "serve", "--port", str(port), "--no-browser"]
-    cmd += ["--data", str(tmp / "data"), "--db", str(tmp / "history.db"), "--workers", "2"]
+    cmd = [sys.executable, "-m", "balance.cli.main", "serve", "--port", str(port), "--no-browser", *options]
+    cmd += ["--data", str(tmp / "data"), "--db", str(tmp / "history.db")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 httpx.get(url, timeout=1)
                 break
             except httpx.TransportError:
                 assert proc.poll() is None, proc.communicate()
                 time.sleep(0.1)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(tmp_path_factory.mktemp("serve"), "--workers", "2") as (url, proc):
+        yield url
+    out, err = proc.communicate()
     assert f"balance serve: {url}/" in out  # the URL, as the user sees it
     assert "Traceback" not in err, err
+
+
+def test_off_localhost_the_url_carries_the_token(tmp_path: Path) -> None:
+    with serve(tmp_path, "--host", "0.0.0.0", "--token", "tok-123") as (url, proc):
+        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, params={"token": "nope"}).status_code == 403
+        entry = httpx.get(url, params={"token": "tok-123"})
+        assert entry.status_code == 303 and "balance_session=" in entry.headers["set-cookie"]
+    out, _ = proc.communicate()
+    assert re.search(r"balance serve: http://[^/]+:\d+/\?token=tok-123", out), out
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +167,35 @@ def test_upload_in_chromium_follows_progress_to_the_result_and_the_person(server
     shot(phone, "result-phone")
     assert not errors, errors
     print(f"\nupload to result in Chromium: {elapsed:.1f} s for a {LEFT.name} ({expected.clip.duration_s:.0f} s clip)")
+
+
+def test_a_shared_clip_shows_what_balance_analyze_finds(server: str, browser: Any, shared_media: Path) -> None:
+    """A real phone-style clip from ../shared/media/positive: the page shows the CLI's trial, score and flags."""
+    from balance.assess.catalogue import flag_words
+    from balance.results.document import to_json
+
+    clip = shared_media / "positive" / "sls_sheknows_woman_tree_front_10fps.mp4"
+    result = analysed(clip)
+    assert not isinstance(result, Exception), result
+    expected = to_json(result)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "/upload")
+    page.fill("#name", "Kim")
+    page.set_input_files("#clips", str(clip))
+    page.click("button[type=submit]")
+    page.wait_for_selector(".trial .leg", timeout=600_000)
+    cards = page.query_selector_all(".trial")
+    assert len(cards) == len(expected["trials"])
+    for card, trial in zip(cards, expected["trials"], strict=True):
+        text = card.inner_text()
+        assert card.query_selector(".leg").inner_text() == f"{trial['stance_leg']} leg"
+        assert f"{trial['hold_s']:.1f} s" in text
+        assert f"{trial['score']['value']:.0f} / 100" in text and f"± {trial['score']['mdc']:.1f}" in text
+        for flag in trial["flags"]:
+            assert flag["text"] in text and flag_words(flag["code"]).advice in text
+        if not trial["flags"]:
+            assert "none: steady, level and balanced" in text
+    page.close()
 
 
 def test_many_uploads_at_once_are_all_accepted(server: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import threading
 import webbrowser
 from pathlib import Path
@@ -23,6 +24,18 @@ def add_serve_command(subparsers: Any) -> None:
     s.add_argument("--db", help="history database (default: $BALANCE_DB or the per-user file)")
     s.add_argument("--workers", type=int, default=1, help="analyses at once (default 1); the rest queue")
     s.set_defaults(handler=cmd_serve)
+
+
+def _reachable(host: str) -> str:
+    """The address a phone on the same network uses: this machine's LAN address when listening on all."""
+    if host not in ("0.0.0.0", "::", ""):
+        return host
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))  # UDP connect sends nothing: it only picks the outgoing interface
+            return str(s.getsockname()[0])
+        except OSError:
+            return socket.gethostname()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -48,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     app = create_app(web)
-    shown = "127.0.0.1" if local else args.host
+    shown = "127.0.0.1" if local else _reachable(args.host)
     url = f"http://{shown}:{args.port}/" + (f"?token={token}" if token else "")
     print(f"balance serve: {url}", flush=True)
     if token:

@@ -104,9 +104,15 @@ def create_app(settings: WebSettings) -> FastAPI:
                 raise VideoError("no clip was sent", "Choose one or more video files")
             if manager.active_for(client) + len(clips) > settings.max_jobs_per_client:
                 raise BusyError(
-                    f"you already have {manager.active_for(client)} clips waiting or being analysed "
-                    f"(at most {settings.max_jobs_per_client})",
-                    "Wait for them to finish, or cancel some",
+                    f"{len(clips)} more clip(s) would give you {manager.active_for(client) + len(clips)} waiting or "
+                    f"being analysed, over the limit of {settings.max_jobs_per_client}",
+                    "Wait for some to finish, or cancel some",
+                )
+            if manager.active_for() + len(clips) > settings.max_jobs_total:
+                raise BusyError(
+                    f"the server has {manager.active_for()} clips waiting or being analysed and takes at most "
+                    f"{settings.max_jobs_total}",
+                    "Try again in a few minutes",
                 )
             staged: list[tuple[str, str, str]] = []
             try:

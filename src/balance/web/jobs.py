@@ -142,8 +142,9 @@ class JobManager:
     def list(self) -> list[Job]:
         return sorted(self._jobs.values(), key=lambda j: j.created, reverse=True)
 
-    def active_for(self, client: str) -> int:
-        return sum(1 for j in self._jobs.values() if j.client == client and j.active)
+    def active_for(self, client: str | None = None) -> int:
+        """Jobs queued or running: one client's, or everyone's."""
+        return sum(1 for j in self._jobs.values() if j.active and client in (None, j.client))
 
     def position(self, job_id: str) -> int:
         """How many queued jobs are ahead of this one."""
@@ -179,13 +180,14 @@ class JobManager:
                 if job is None or job.state != "queued":
                     continue
                 job = self._save(replace(job, state="running", stage="starting", started=time.time()))
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "balance.web.worker", str(self.folder(job_id))],
-                    stdout=subprocess.PIPE,
-                    stderr=(self.folder(job_id) / "worker.log").open("w"),
-                    text=True,
-                    start_new_session=True,  # its own process group: cancel stops its pose processes too
-                )
+                with (self.folder(job_id) / "worker.log").open("w") as log:
+                    proc = subprocess.Popen(
+                        [sys.executable, "-m", "balance.web.worker", str(self.folder(job_id))],
+                        stdout=subprocess.PIPE,
+                        stderr=log,
+                        text=True,
+                        start_new_session=True,  # its own process group: cancel stops its pose processes too
+                    )
                 self._procs[job_id] = proc
             try:
                 self._follow(job_id, proc)

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from balance.web.settings import WebSettings
 
 COOKIE = "balance_session"
+MAX_SESSIONS = 10_000  # a client without cookies makes a new session per request: memory stays bounded
 SAFE_METHODS = ("GET", "HEAD")
 UPLOAD_PATHS = ("/upload",)
 # A result file's name: letters, digits, _ - . and no leading dot (no hidden or partial files, no folders).
@@ -52,7 +54,8 @@ class Guard:
     def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
         self.app = app
         self.settings = settings
-        self.sessions: set[str] = set()  # sessions that have shown the token (or all, on localhost)
+        # Sessions that have shown the token (or all, on localhost); the oldest go first past MAX_SESSIONS.
+        self.sessions: OrderedDict[str, None] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,7 +81,9 @@ class Guard:
                 return
         if cookie is None:
             new_session = secrets.token_urlsafe(24)
-            self.sessions.add(new_session)
+            self.sessions[new_session] = None
+            while len(self.sessions) > MAX_SESSIONS:
+                self.sessions.popitem(last=False)
             cookie = new_session
             if "token" in query and scope["method"] in SAFE_METHODS:
                 # Take the token out of the address bar (and history) once the cookie carries it.

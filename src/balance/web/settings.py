@@ -30,13 +30,15 @@ class WebSettings:
     max_files_per_upload: int = 10
     # Queued or running jobs one client may hold at once: one person cannot fill the queue for everyone.
     max_jobs_per_client: int = 20
+    # ... and all clients together: a client that drops its cookie for a new session still meets this.
+    max_jobs_total: int = 200
     # Analyses at once (each is a process running the pose model); the rest wait in the queue.
     workers: int = 1
     # Parallel pose processes inside one analysis (None: the library decides by the clip's length).
     pose_workers: int | None = None
     chromium: str | None = None  # for the PDF download; None: looked up on PATH
     secure_cookies: bool = False  # set the Secure flag (https)
-    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # signs nothing user-chosen
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # signs the CSRF tokens
 
     @property
     def local_only(self) -> bool:
