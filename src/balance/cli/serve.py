@@ -23,6 +23,11 @@ def add_serve_command(subparsers: Any) -> None:
     s.add_argument("--data", type=Path, help="folder for uploads and results (default: beside the history database)")
     s.add_argument("--db", help="history database (default: $BALANCE_DB or the per-user file)")
     s.add_argument("--workers", type=int, default=1, help="analyses at once (default 1); the rest queue")
+    s.add_argument(
+        "--https",
+        action="store_true",
+        help="serve https with a certificate the app makes for itself (phones open the camera only on https)",
+    )
     s.set_defaults(handler=cmd_serve)
 
 
@@ -59,14 +64,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         token=token,
         workers=args.workers,
+        secure_cookies=args.https,
     )
     app = create_app(web)
     shown = "127.0.0.1" if local else _reachable(args.host)
-    url = f"http://{shown}:{args.port}/" + (f"?token={token}" if token else "")
+    scheme = "https" if args.https else "http"
+    url = f"{scheme}://{shown}:{args.port}/" + (f"?token={token}" if token else "")
     print(f"balance serve: {url}", flush=True)
+    tls: dict[str, Any] = {}
+    if args.https:
+        from balance.web.tls import certificate
+
+        cert = certificate(web.data_dir / "tls", args.host)
+        tls = {"ssl_certfile": str(cert.cert), "ssl_keyfile": str(cert.key)}
+        print(
+            f"Self-signed certificate {cert.cert} (SHA-256 {cert.fingerprint}): a browser warns the first time; "
+            "check the fingerprint, then accept it for this address.",
+            flush=True,
+        )
     if token:
         print("Anyone on the network with this URL (and its token) can use the app. Ctrl-C stops it.", flush=True)
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=3)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=3, **tls)
     return 0

@@ -47,6 +47,10 @@ class LiveTrial:
     starts_with_recording: bool
     sway_rms: float  # centre of mass side to side about the stance ankle, RMS, % of leg length
 
+    def words(self) -> str:
+        how = {"touch_down": "foot down", "time_up": "time", "subject_lost": "lost sight of you"}
+        return f"{self.stance_leg} leg: {self.hold_s:.1f} s ({how.get(self.ended_by, 'stopped')})"
+
 
 class TrialMachine:
     """waiting_for_subject -> in_position -> countdown -> waiting_for_lift_off -> holding -> done,
@@ -195,9 +199,7 @@ class TrialMachine:
             case Phase.HOLDING:
                 return f"hold on your {self.leg} leg"
             case Phase.DONE:
-                last = self.trials[-1]
-                how = {"touch_down": "foot down", "time_up": "time", "subject_lost": "lost sight of you"}
-                text = f"{last.stance_leg} leg: {last.hold_s:.1f} s ({how.get(last.ended_by, 'stopped')})"
+                text = self.trials[-1].words()
                 if self.leg_index + 1 < len(self.legs):
                     text += f"; rest, then the {self.legs[self.leg_index + 1]} leg"
                 return text

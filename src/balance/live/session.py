@@ -94,6 +94,43 @@ class _Meter:
         )
 
 
+@dataclass(frozen=True)
+class Judged:
+    """One processed frame: the subject's landmarks, its stance step, and the sway meter's values."""
+
+    xy: np.ndarray  # (33, 2) pixels of the frame given; NaN when nobody was found
+    step: StanceStep
+    sway: float  # centre of mass minus stance ankle, horizontally, leg lengths; NaN off one leg
+    sway_rms: float  # standard deviation of `sway` over the last METER_WINDOW_S, leg lengths
+
+
+class LiveTest:
+    """The live test one frame at a time: pose, left/right kept, stance, the trial machine, the sway meter.
+
+    The one per-frame step of the test: `balance record`'s capture loop and the web app's Record page both
+    run it, so the camera window and the browser follow the same trial state machine.
+    """
+
+    def __init__(self, pose: Landmarker, machine: TrialMachine) -> None:
+        self.pose = pose
+        self.machine = machine
+        self.meter = _Meter()
+        self._tracker, self._keeper = StanceTracker(), SideKeeper()
+
+    def update(self, image: np.ndarray, t_s: float) -> Judged:
+        """Advance on one frame (BGR) taken t_s seconds after the recording started."""
+        poses = self.pose.detect(image, t_s)
+        if len(poses):
+            xy, vis = self._keeper.fix(poses.image[0, :, :2], poses.image[0, :, 3])
+        else:
+            xy, vis = np.full((lm.N_LANDMARKS, 2), np.nan), np.zeros(lm.N_LANDMARKS)
+        step = self._tracker.update(t_s, xy, vis, image.shape[0])
+        sway = _stance_sway(xy, step)
+        self.machine.update(step, sway)
+        self.meter.times.append(t_s)
+        return Judged(xy, step, sway, self.meter.add_sway(t_s, sway))
+
+
 def _stance_sway(xy: np.ndarray, step: StanceStep) -> float:
     """Centre of mass minus stance ankle, horizontally, in leg lengths: the live sway meter's value."""
     if step.run_side is None or not math.isfinite(step.scale_px):
@@ -131,13 +168,13 @@ def record(
         raise StoreError(f"cannot create {out_dir} ({exc.strerror})", "Choose another folder with --out") from exc
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     base = f"record-{_slug(name)}-{stamp}" if name else f"record-{stamp}"
-    meter = _Meter()
     # Loaded before capture starts, so the first frames find it ready.
     with Landmarker(resolve_model(live_model)) as pose:
         recorder = ClipRecorder(out_dir, base, source.width, source.height, source.fps_nominal)
         source.add_sink(recorder.write)
+        test = LiveTest(pose, machine)
         try:
-            stopped = _capture(source, pose, machine, meter, window, say, should_stop)
+            stopped = _capture(source, test, window, say, should_stop)
         except KeyboardInterrupt:
             stopped = True
         finally:
@@ -151,7 +188,7 @@ def record(
         duration_s,
         tuple(machine.trials),
         tuple(machine.transitions),
-        meter.stats(source),
+        test.meter.stats(source),
         stopped,
         source.error,
     )
@@ -162,30 +199,21 @@ def record(
 
 def _capture(
     source: LiveSource,
-    pose: Landmarker,
-    machine: TrialMachine,
-    meter: _Meter,
+    test: LiveTest,
     window: bool,
     say: Callable[[str], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> bool:
     """The capture loop: pose, stance and trial state on the newest frame, the overlay; True when stopped by hand."""
-    tracker, keeper = StanceTracker(), SideKeeper()
+    machine, meter = test.machine, test.meter
     last_line = ""
     with source:
         for frame in source:
-            poses = pose.detect(frame.image, frame.t_s)
-            if len(poses):
-                xy, vis = keeper.fix(poses.image[0, :, :2], poses.image[0, :, 3])
-            else:
-                xy, vis = np.full((lm.N_LANDMARKS, 2), np.nan), np.zeros(lm.N_LANDMARKS)
-            step = tracker.update(frame.t_s, xy, vis, frame.image.shape[0])
-            sway = _stance_sway(xy, step)
-            machine.update(step, sway)
-            meter.times.append(frame.t_s)
-            sway_rms = meter.add_sway(frame.t_s, sway)
+            judged = test.update(frame.image, frame.t_s)
             latency = (time.monotonic() - source.clock_origin - frame.t_s) * 1000 if source.realtime else math.nan
-            canvas = draw_overlay(frame.image, xy, step, machine, sway, sway_rms, meter.fps(), latency)
+            canvas = draw_overlay(
+                frame.image, judged.xy, judged.step, machine, judged.sway, judged.sway_rms, meter.fps(), latency
+            )
             if source.realtime:
                 # Measured once the overlay exists: what the person sees lags their movement by this.
                 meter.latencies.append((time.monotonic() - source.clock_origin - frame.t_s) * 1000)

@@ -15,7 +15,15 @@ import numpy as np
 from balance.measure.body import hip_centre, leg_length
 from balance.pose import landmarks as lm
 from balance.pose.sides import MIRROR, FlipFollower
-from balance.stance.trials import EDGE_MARGIN, MAX_DROPOUT_S, MAX_HIP_JUMP, MIN_VISIBILITY, StanceRule, lift_off_time
+from balance.stance.trials import (
+    EDGE_MARGIN,
+    FOOT_UP,
+    MAX_DROPOUT_S,
+    MAX_HIP_JUMP,
+    MIN_VISIBILITY,
+    StanceRule,
+    lift_off_time,
+)
 
 # The leg-length scale follows the subject's distance to the camera over ~2 s, as offline detection does.
 SCALE_WINDOW_S = 2.0
@@ -55,7 +63,8 @@ class StanceTracker:
     Offline filters are centred; here they trail: the leg-length scale over the last 2 s, foot speed
     from the previous frame, median of the last 5, no Hampel filter.
     Touch-down is dated at the first low frame, as offline back-dating does; lift-off is interpolated
-    through FOOT_UP.
+    through FOOT_UP where the foot rose, even when the rule says "one leg" a few frames later (the trailing
+    speed median needs frames after a lift, or after the subject comes into view already on one leg).
     """
 
     def __init__(self) -> None:
@@ -71,6 +80,7 @@ class StanceTracker:
         self._run_side: str | None = None
         self._run_lift_off = math.nan
         self._run_last = math.nan
+        self._up: tuple[str, float] | None = None  # the free foot above FOOT_UP since: (stance side, time)
 
     def update(self, t: float, xy: np.ndarray, visibility: np.ndarray, height: int) -> StanceStep:
         detected = bool(np.isfinite(xy[0, 0]))
@@ -88,6 +98,7 @@ class StanceTracker:
         jump = self._prev_hips is not None and bool(np.linalg.norm(hips - self._prev_hips) / scale > MAX_HIP_JUMP)
         self._prev_hips = hips
 
+        self._follow_lift(t, known and not jump, gap)
         state = self._rule.step(t, known, jump, gap, speeds, speed)
         run_end = self._follow_runs(t, state, gap, jump)
         state = "both" if state == "touch_down" else state
@@ -111,12 +122,21 @@ class StanceTracker:
                 ended = RunEnd(side, self._run_lift_off, self._run_last, None, "subject_lost")
             if side != state:
                 self._run_side = state
-                self._run_lift_off = t if self._first else lift_off_time(self._prev_gap, gap, self._prev_t, t, state)
+                self._run_lift_off = self._up[1] if self._up and self._up[0] == state else t
             self._run_last = t
         elif side is not None and (state == "both" or jump or t - self._run_last > MAX_DROPOUT_S):
             ended = RunEnd(side, self._run_lift_off, self._run_last, None, "subject_lost")
             self._run_side = None
         return ended
+
+    def _follow_lift(self, t: float, known: bool, gap: float) -> None:
+        """When the current stretch of frames with one foot above FOOT_UP (same side, in view throughout) began."""
+        side = ("left" if gap > 0 else "right") if known and abs(gap) >= FOOT_UP else None
+        if side is None:
+            self._up = None
+        elif self._up is None or self._up[0] != side:
+            rose = t if self._first else lift_off_time(self._prev_gap, gap, self._prev_t, t, side)
+            self._up = (side, rose)
 
     def _update_scale(self, t: float, xy: np.ndarray) -> float:
         legs = [float(leg_length(xy[None], s)[0]) for s in lm.SIDES]

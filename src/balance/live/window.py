@@ -39,14 +39,13 @@ def draw_overlay(
     h, w = out.shape[:2]
     u = max(1.0, h / 480)  # line widths and text scale with the picture
     thin, thick = max(1, round(u)), max(2, round(2 * u))
-    stance = step.run_side or (machine.leg if machine.phase is Phase.HOLDING else None)
+    stance = shown_stance(step, machine)
+    stance_leg = leg_landmarks(stance) if stance else ()
     if step.detected:
         for a, b in ALL_BONES:
             pa, pb = xy[a], xy[b]
             if np.all(np.isfinite([pa, pb])):
-                colour = (
-                    (0, 200, 255) if stance and (a in _leg_ids(stance) and b in _leg_ids(stance)) else (255, 255, 255)
-                )
+                colour = (0, 200, 255) if a in stance_leg and b in stance_leg else (255, 255, 255)
                 cv2.line(out, _pt(pa), _pt(pb), colour, thick, cv2.LINE_AA)
         com = centre_of_mass(xy[None])[0]
         if np.all(np.isfinite(com)):
@@ -69,7 +68,13 @@ def draw_overlay(
     return out
 
 
-def _leg_ids(side: str) -> tuple[int, ...]:
+def shown_stance(step: StanceStep, machine: TrialMachine) -> str | None:
+    """The leg the overlay marks as the stance leg: the one-leg run in progress, else the leg being timed."""
+    return step.run_side or (machine.leg if machine.phase is Phase.HOLDING else None)
+
+
+def leg_landmarks(side: str) -> tuple[int, ...]:
+    """The landmarks of one leg, hip to toe: the overlay colours its bones as the stance leg."""
     return (lm.HIP[side], lm.KNEE[side], *lm.FOOT[side])
 
 

@@ -27,7 +27,7 @@ from starlette.responses import StreamingResponse
 from balance import __version__
 from balance.assess.catalogue import flag_words
 from balance.errors import BalanceError, UsageError, VideoError
-from balance.web import people, services
+from balance.web import people, record, services
 from balance.web.jobs import Job, JobManager
 from balance.web.security import BodyTooLarge, Guard, form_value, result_file, session_of
 from balance.web.settings import WebSettings
@@ -212,6 +212,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         return FileResponse(pdf, media_type="application/pdf", filename="report.pdf")
 
     people.add_routes(app, settings, render, problem)
+    record.add_routes(app, settings, manager, render, problem, _fields)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -29,6 +29,7 @@ COOKIE = "balance_session"
 MAX_SESSIONS = 10_000  # a client without cookies makes a new session per request: memory stays bounded
 SAFE_METHODS = ("GET", "HEAD")
 UPLOAD_PATHS = ("/upload",)
+CHUNK_PREFIX = "/record/uploads/"  # a recording's chunks: each route holds them to its own limit
 # A result file's name: letters, digits, _ - . and no leading dot (no hidden or partial files, no folders).
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}$")
 
@@ -58,6 +59,9 @@ class Guard:
         self.sessions: OrderedDict[str, None] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -98,12 +102,26 @@ class Guard:
             if problem:
                 await _refuse(403, problem, headers)(scope, receive, send)
                 return
-        limit = self.settings.max_upload_bytes if scope["path"] in UPLOAD_PATHS else self.settings.max_form_bytes
+        upload = scope["path"] in UPLOAD_PATHS or scope["path"].startswith(CHUNK_PREFIX)
+        limit = self.settings.max_upload_bytes if upload else self.settings.max_form_bytes
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await _refuse(413, too_large(limit), headers)(scope, receive, send)
             return
         await self._call_limited(scope, receive, send, limit, new_session)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket needs a session that has passed the checks above (its page set the cookie) and this
+        server's own Origin: another site's page cannot open one with the user's cookie."""
+        headers = Headers(scope=scope)
+        cookie = _cookie(headers.get("cookie", ""))
+        origin = headers.get("origin")
+        if cookie not in self.sessions or (origin and urlsplit(origin).netloc != headers.get("host", "")):
+            await receive()  # the connect message, then refuse the handshake
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        scope.setdefault("state", {})["session"] = cookie
+        await self.app(scope, receive, send)
 
     def _csrf_problem(self, scope: Scope, headers: Headers, query: dict[str, list[str]], session: str) -> str:
         given = headers.get("x-csrf-token") or (query.get("csrf") or [""])[0]
