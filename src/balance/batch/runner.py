@@ -218,7 +218,6 @@ def connect(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             raise BalanceError(
                 f"cannot reach the Dask scheduler at {scheduler} ({exc})",
                 "Start one (dask scheduler) and its workers (dask worker ADDRESS), or leave --scheduler out",
-                option="scheduler",
             ) from exc
         with client:
             yield client
