@@ -198,6 +198,28 @@ def test_a_shared_clip_shows_what_balance_analyze_finds(server: str, browser: An
     page.close()
 
 
+def test_drag_and_drop_and_a_refused_file_in_the_page(server: str, browser: Any) -> None:
+    """A file dropped on the drop zone is the one sent; the server's refusal shows in the page as the CLI's line."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server + "/upload")
+    page.evaluate(
+        """([name, text]) => {
+            const data = new DataTransfer();
+            data.items.add(new File([text], name, {type: "video/mp4"}));
+            const drop = document.getElementById("drop");
+            drop.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+        }""",
+        ["notes.mp4", "this is not a video\n" * 40],
+    )
+    assert page.inner_text("#chosen") == "notes.mp4"
+    assert page.evaluate("document.getElementById('clips').files.length") == 1
+    page.click("button[type=submit]")
+    page.wait_for_selector("#upload-error:not([hidden])")
+    assert page.inner_text("#upload-error").startswith("notes.mp4 is not a video file OpenCV can read.")
+    shot(page, "upload-error-phone")
+    page.close()
+
+
 def test_many_uploads_at_once_are_all_accepted(server: str) -> None:
     with httpx.Client(base_url=server) as first:
         csrf = re.search(r'csrf-token" content="(\w+)"', first.get("/").text)
