@@ -144,7 +144,8 @@ def budget(clip: Path, analysis: Any) -> dict[str, float]:
     BUDGET_S seconds of the clip (the steps cost the same per frame all through a clip)."""
     import imageio_ffmpeg
 
-    from balance.results.video import Overlay, _open_writer, flags_from_doc
+    from balance.results.video import Overlay, flags_from_doc
+    from balance.video.writer import open_writer
 
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,7 +172,7 @@ def budget(clip: Path, analysis: Any) -> dict[str, float]:
                 if len(drawn) < ENCODE_FRAMES:  # kept for the encoders (a 1080p frame is 6 MB)
                     drawn.append(image)
         h, w = drawn[0].shape[:2]
-        writer, _, _ = _open_writer(Path(tmp) / "annotated.mp4", w, h, analysis.clip.fps_nominal or 30.0)
+        writer, _, _ = open_writer(Path(tmp) / "annotated.mp4", w, h, analysis.clip.fps_nominal or 30.0)
         t0 = time.perf_counter()
         for image in drawn:
             writer.write(image)
@@ -228,6 +229,46 @@ def med(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def print_table(rows: dict[tuple[str, str], Runs], done: int) -> None:
+    print(f"\nafter {done} run(s) of each row; load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"{'clip':<6} {'run':<11} {'wall s':>7} {'min-max':>11} {'x real':>6} {'vs peer':>7} {'cpu s':>6} "
+        f"{'peak MiB':>8}  results vs reference"
+    )
+    for label, clip in CLIPS.items():
+        duration = probe(clip).duration_s
+        peer = med(rows[(label, "Sports2D")].wall) if (label, "Sports2D") in rows else float("nan")
+        for name in [*VARIANTS, "lever", "Sports2D"]:
+            row = rows.get((label, name))
+            if row is None:
+                continue
+            wall = med(row.wall)
+            same = ", ".join(sorted(set(row.verdicts))) or "-"
+            print(
+                f"{label:<6} {name:<11} {wall:7.1f} {min(row.wall):5.1f}-{max(row.wall):<5.1f} "
+                f"{duration / wall:6.2f} {peer / wall:7.2f} {med(row.cpu):6.1f} {med(row.rss_mib):8.0f}  {same}"
+            )
+    print("x real = clip duration / wall; vs peer = Sports2D's wall / this row's (above 1: faster than the peer)")
+
+
+def print_budgets(budgets: dict[str, dict[str, float]], cores: int) -> None:
+    for label, b in budgets.items():
+        limit = b["pose model (full)"] / cores
+        print(
+            f"\nper-frame budget, {label}, first {BUDGET_S:g} s ({int(b['pose frames'])} analysed frames, "
+            f"{int(b['video frames'])} video frames), ms of wall time per frame, one process:"
+        )
+        for k, v in b.items():
+            if "frames" not in k:
+                print(f"  {k:<30} {v:6.1f}")
+        fps = probe(CLIPS[label]).fps_nominal
+        analysed = min(fps, DEFAULT_MAX_FPS)
+        print(
+            f"  physical limit of the pose stage: pose model / {cores} cores = {limit:.1f} ms a frame, "
+            f"{analysed * limit / 1000:.2f} s of pose per clip second = {1000 / (analysed * limit):.2f}x real time"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per row, median printed (default 3)")
@@ -237,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the balance runs (a lever)")
     parser.add_argument("--label", default="", help="name of the lever being timed (printed)")
     parser.add_argument("--lever", type=Path, help="a patched src/ folder: adds its default run as a row, interleaved")
+    parser.add_argument("--lever-clips", nargs="+", default=list(CLIPS), help="clips the lever row runs on")
     args = parser.parse_args(argv)
     env = dict(e.split("=", 1) for e in args.env)
     missing = [p for p in CLIPS.values() if not p.is_file()]
@@ -258,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_budget:
             budgets[label] = budget(clip, analysis)
         print(f"  .. {label}: reference {refs[label]}", file=sys.stderr, flush=True)
-    for _ in range(args.repeat):
+    print_budgets(budgets, cores)
+    for k in range(args.repeat):
         for label, clip in CLIPS.items():
             for name, extra in VARIANTS.items():
                 wall, cpu, rss, got = run_balance(clip, extra, env)
@@ -268,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                 row.rss_mib.append(rss)
                 row.verdicts.append(verdict(refs[label], got))
                 print(f"  .. {label} {name}: {wall:.1f} s {row.verdicts[-1]}", file=sys.stderr, flush=True)
-            if args.lever is not None:
+            if args.lever is not None and label in args.lever_clips:
                 wall, cpu, rss, got = run_balance(clip, [], {**env, "PYTHONPATH": str(args.lever)})
                 row = rows.setdefault((label, "lever"), Runs())
                 row.wall.append(wall)
@@ -283,40 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                 row.cpu.append(cpu)
                 row.rss_mib.append(rss)
                 print(f"  .. {label} Sports2D: {wall:.1f} s", file=sys.stderr, flush=True)
-    print()
-    print(
-        f"{'clip':<6} {'run':<11} {'wall s':>7} {'min-max':>11} {'x real':>6} {'vs peer':>7} {'cpu s':>6} "
-        f"{'peak MiB':>8}  results vs reference"
-    )
-    for label, clip in CLIPS.items():
-        duration = probe(clip).duration_s
-        peer = med(rows[(label, "Sports2D")].wall) if (label, "Sports2D") in rows else float("nan")
-        for name in [*VARIANTS, "lever", "Sports2D"]:
-            row = rows.get((label, name))
-            if row is None:
-                continue
-            wall = med(row.wall)
-            same = ", ".join(sorted(set(row.verdicts))) or "-"
-            print(
-                f"{label:<6} {name:<11} {wall:7.1f} {min(row.wall):5.1f}-{max(row.wall):<5.1f} "
-                f"{duration / wall:6.2f} {peer / wall:7.2f} {med(row.cpu):6.1f} {med(row.rss_mib):8.0f}  {same}"
-            )
-    print("x real = clip duration / wall; vs peer = Sports2D's wall / this row's (above 1: faster than the peer)")
-    for label, b in budgets.items():
-        limit = b["pose model (full)"] / cores
-        print(
-            f"\nper-frame budget, {label}, first {BUDGET_S:g} s ({int(b['pose frames'])} analysed frames, "
-            f"{int(b['video frames'])} video frames), ms of wall time per frame, one process:"
-        )
-        for k, v in b.items():
-            if "frames" not in k:
-                print(f"  {k:<30} {v:6.1f}")
-        fps = probe(CLIPS[label]).fps_nominal
-        analysed = min(fps, DEFAULT_MAX_FPS)
-        print(
-            f"  physical limit of the pose stage: pose model / {cores} cores = {limit:.1f} ms a frame, "
-            f"{analysed * limit / 1000:.2f} s of pose per clip second = {1000 / (analysed * limit):.2f}x real time"
-        )
+        print_table(rows, k + 1)
     if args.memory:
         with tempfile.TemporaryDirectory() as tmp:
             clip_s, wall, rss = long_clip_memory(args.memory, Path(tmp))

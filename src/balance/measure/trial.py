@@ -168,18 +168,41 @@ def trial_window(track: PoseTrack, trial: Trial) -> Window:
 def measure(track: PoseTrack, trial: Trial, height_cm: float | None = None) -> SwayMetrics:
     """Sway metrics of one trial (the track should already have consistent sides)."""
     w = trial_window(track, trial)
-    t, xy, world, valid, fs, stance = w.t, w.xy, w.world, w.valid, w.fs, w.stance
     scale = body_scale(track, trial, height_cm)
-    view, ratio = camera_view(xy)
+    view, ratio = camera_view(w.xy)
     axis = HORIZONTAL_AXIS[view]
-    ankle = lm.ANKLE[stance]
+    series: dict[str, np.ndarray] = {}
+    grid, coverage, observed, depth = _body_points(w, scale, axis, series)
+    observed.append(_stance_foot(w, scale, axis, series))
+    angles = _angles(w, series)
+    return SwayMetrics(
+        trial=trial,
+        view=view,
+        view_ratio=ratio,
+        horizontal_axis=axis,
+        scale=scale,
+        analysed_from_s=float(w.t[0]),
+        analysed_to_s=float(w.t[-1]),
+        fs=w.fs,
+        coverage=coverage,
+        observed=tuple(observed),
+        depth_estimates=tuple(depth),
+        angles=tuple(angles),
+        grid=grid,
+        series=series,
+    )
 
+
+def _body_points(
+    w: Window, scale: Scale, axis: str, series: dict[str, np.ndarray]
+) -> tuple[np.ndarray, float, list[TraceMetrics], list[TraceMetrics]]:
+    """Centre of mass, hip and shoulder centres about the stance ankle: (grid, coverage, observed, depth)."""
+    xy, world, ankle = w.xy, w.world, lm.ANKLE[w.stance]
     points = {
         "centre_of_mass": (centre_of_mass(xy), centre_of_mass(world)),
         "hip_centre": (hip_centre(xy), hip_centre(world)),
         "shoulder_centre": (shoulder_centre(xy), shoulder_centre(world)),
     }
-    series: dict[str, np.ndarray] = {}
     observed: list[TraceMetrics] = []
     depth: list[TraceMetrics] = []
     grid = np.empty(0)
@@ -189,18 +212,25 @@ def measure(track: PoseTrack, trial: Trial, height_cm: float | None = None) -> S
         # landmarks (centred on the hips) carry no whole-body translation of their own.
         horiz = (img[:, 0] - xy[:, ankle, 0]) / scale.image_per_unit
         dep = (wld[:, 2] - world[:, ankle, 2]) / scale.world_per_unit
-        grid, both, coverage = clean(t, np.column_stack([horiz, dep]), valid, fs)
+        grid, both, coverage = clean(w.t, np.column_stack([horiz, dep]), w.valid, w.fs)
         series[name] = both[:, 0]
         series[f"{name}_depth"] = both[:, 1]
-        observed.append(trace_metrics(name, both[:, 0], fs, (axis,), scale.unit))
-        depth.append(trace_metrics(name, both, fs, (axis, "depth_estimate"), scale.unit))
+        observed.append(trace_metrics(name, both[:, 0], w.fs, (axis,), scale.unit))
+        depth.append(trace_metrics(name, both, w.fs, (axis, "depth_estimate"), scale.unit))
+    return grid, coverage, observed, depth
 
-    # The stance foot itself: its centre's motion in the picture about its own mean, horizontal and vertical.
-    foot = xy[:, list(lm.FOOT[stance])].mean(axis=1) / scale.image_per_unit
-    _, foot_f, _ = clean(t, foot, valid, fs)
+
+def _stance_foot(w: Window, scale: Scale, axis: str, series: dict[str, np.ndarray]) -> TraceMetrics:
+    """The stance foot itself: its centre's motion in the picture about its own mean, horizontal and vertical."""
+    foot = w.xy[:, list(lm.FOOT[w.stance])].mean(axis=1) / scale.image_per_unit
+    _, foot_f, _ = clean(w.t, foot, w.valid, w.fs)
     series["stance_foot"] = foot_f
-    observed.append(trace_metrics("stance_foot", foot_f, fs, (axis, "vertical"), scale.unit))
+    return trace_metrics("stance_foot", foot_f, w.fs, (axis, "vertical"), scale.unit)
 
+
+def _angles(w: Window, series: dict[str, np.ndarray]) -> list[TraceMetrics]:
+    """Trunk lean and pelvic tilt in the picture, degrees."""
+    xy, stance = w.xy, w.stance
     trunk = tilt_deg(hip_centre(xy), shoulder_centre(xy))
     hips = xy[:, lm.HIP[lm.other(stance)]] - xy[:, lm.HIP[stance]]
     # Pelvic tilt in the picture: the free-side hip above (+) or below (-) the stance-side hip, degrees;
@@ -209,26 +239,10 @@ def measure(track: PoseTrack, trial: Trial, height_cm: float | None = None) -> S
     pelvis = np.degrees(np.arctan2(-hips[:, 1], sign * hips[:, 0]))
     angles = []
     for name, ang in (("trunk_lean", trunk), ("pelvic_tilt", pelvis)):
-        _, ang_f, _ = clean(t, ang, valid, fs)
+        _, ang_f, _ = clean(w.t, ang, w.valid, w.fs)
         series[name] = ang_f
-        angles.append(trace_metrics(name, ang_f, fs, ("picture_plane",), "deg"))
-
-    return SwayMetrics(
-        trial=trial,
-        view=view,
-        view_ratio=ratio,
-        horizontal_axis=axis,
-        scale=scale,
-        analysed_from_s=float(t[0]),
-        analysed_to_s=float(t[-1]),
-        fs=fs,
-        coverage=coverage,
-        observed=tuple(observed),
-        depth_estimates=tuple(depth),
-        angles=tuple(angles),
-        grid=grid,
-        series=series,
-    )
+        angles.append(trace_metrics(name, ang_f, w.fs, ("picture_plane",), "deg"))
+    return angles
 
 
 FILTER_NOTE = (

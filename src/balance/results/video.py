@@ -120,7 +120,7 @@ def encode_annotated(
     best = math.inf
     count = 0
     try:
-        with VideoReader(analysis.clip.path, max_fps=None) as reader:
+        with VideoReader(analysis.clip, max_fps=None) as reader:  # its VideoInfo: the clip is not hashed again
             for frame in reader:
                 image = overlay.draw(frame.image, frame.t_s)
                 if writer is None:
