@@ -194,3 +194,43 @@ def test_record_killed_mid_recording_keeps_a_playable_clip_and_its_times(tmp_pat
     assert len(stamps) >= 4 * 30
     assert len(stamps) - FRAGMENT_FRAMES <= frames <= len(stamps)
     assert not list(out.glob("*.partial*"))
+
+
+# ---- balance batch ------------------------------------------------------------------------------------------
+
+
+def batch(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return run_cli("batch", *args, "--quiet")
+
+
+def test_batch_manifest_with_a_bad_week_stops_before_anything_runs(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"clip,name,week\n{S},Sam,0\n")
+    assert_one_line(batch(manifest, "--out", tmp_path / "out"), 2, "line 2", "week 0 is outside 1-52")
+    assert not (tmp_path / "out").exists()
+
+
+def test_batch_with_a_history_that_is_not_a_database_stops_before_anything_runs(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not sqlite" * 100)
+    before = junk.read_bytes()
+    run = batch(S, "--out", tmp_path / "out", "--name", "Sam", "--db", junk, "--workers", "1")
+    assert_one_line(run, 7, "not a balance history database", "left untouched")
+    assert junk.read_bytes() == before
+    assert not [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
+
+
+def test_batch_folder_with_a_damaged_clip_names_it_and_exits_9(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "damaged.mp4").write_bytes(S.read_bytes()[:3000])
+    (folder / "notes.txt").write_text("x")
+    out = tmp_path / "out"
+    run = batch(folder, "--out", out, "--workers", "1")
+    assert_one_line(run, 9, "1 of 2 inputs failed")
+    assert "damaged.mp4" in run.stderr
+    with (out / "batch-summary.csv").open() as fh:
+        rows = {Path(r["clip"]).name: r for r in csv.DictReader(fh)}
+    assert (rows["damaged.mp4"]["status"], rows["damaged.mp4"]["error"]) == ("failed", "VideoError")
+    assert rows["notes.txt"]["status"] == "skipped"
+    assert sorted(p.name for p in out.iterdir()) == ["batch-summary.csv", "batch-summary.json"]  # no partials

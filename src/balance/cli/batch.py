@@ -90,10 +90,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
     )
     n = summary.counts(rows)
     print(f"{n['ok']} analysed, {n['skipped']} skipped, {n['failed']} failed. Summary: {written[0]}")
+    if not n["failed"]:
+        return 0
     for row in rows:
         if row.status == "failed":
             print(f"  failed: {row.clip}: {row.reason} [{row.error}]", file=sys.stderr)
-    return SOME_FAILED if n["failed"] else 0
+    print(
+        f"balance: {n['failed']} of {len(rows)} inputs failed (listed above with their reasons). "
+        f"Fix or remove them and run the same command again: finished clips are skipped",
+        file=sys.stderr,
+    )
+    return SOME_FAILED
 
 
 def _run(args: argparse.Namespace, todo: list[Any], history: Any) -> list[Any]:
