@@ -16,9 +16,9 @@ from balance.assess.assessment import Assessment, assess
 from balance.assess.flags import Flag, asymmetry_flags
 from balance.errors import BalanceError, StanceError, UsageError
 from balance.measure.signals import LOWPASS_HZ
-from balance.measure.trial import SwayMetrics, measure
+from balance.measure.trial import SwayMetrics, clip_vertical, measure
 from balance.pose.estimate import DEFAULT_MAX_FPS, DEFAULT_MODEL, PoseTrack, estimate_pose
-from balance.pose.sides import consistent_sides
+from balance.pose.sides import repair_sides
 from balance.pose.upright import require_upright
 from balance.stance.trials import MIN_TRIAL_S, StanceTimeline, find_trials, require_trials
 from balance.video.reader import VideoInfo, probe
@@ -117,7 +117,7 @@ def analyze(
     clip = probe(path)
     opts.check_rate(clip)
     pose = partial(estimate_pose, clip, model, max_fps=max_fps, workers=workers, use_cache=use_cache, progress=progress)
-    track = consistent_sides(pose())
+    track, facing = repair_sides(pose())
     require_upright(track, clip.path.name)
     duration = float(track.t[-1] - track.t[0]) if len(track) > 1 else 0.0
     if track.detected.sum() < 2 and duration < MIN_TRIAL_S:
@@ -133,10 +133,10 @@ def analyze(
         crowd = f"{track.people_in_view} people were in view"
         if not timeline.trials:
             # The tracker followed someone who never stood on one leg: hide them and follow another person.
-            other = consistent_sides(pose(hide=track))
+            other, other_facing = repair_sides(pose(hide=track))
             other_timeline = find_trials(other)
             if other_timeline.trials:
-                track, timeline = other, other_timeline
+                track, timeline, facing = other, other_timeline, other_facing
                 crowd += "; the one standing on one leg was analysed"
         crowd += ": film one person at a time for the most reliable result"
     try:
@@ -158,10 +158,11 @@ def analyze(
             f"analysed at {track.fps:.1f} of the clip's {clip.fps_nominal:.1f} frames per second "
             "(sway lies below 5 Hz; see README)"
         )
+    vertical = clip_vertical(track, timeline.state, trials)
     measured = []
     for trial in trials:
         try:
-            measured.append(measure(track, trial, height_cm))
+            measured.append(measure(track, trial, height_cm, vertical, facing))
         except ValueError as exc:  # e.g. the stance foot hidden for the whole hold
             notes.append(f"the {trial.stance_leg}-leg trial at {trial.lift_off_s:.1f} s could not be measured: {exc}")
     if not measured:

@@ -32,8 +32,8 @@ class Assessment:
 
 
 def assess(track: PoseTrack, sway: SwayMetrics) -> Assessment:
-    w = trial_window(track, sway.trial)
+    w = trial_window(track, sway.trial, sway.vertical)
     deco = decompose(w, sway.view)
-    tripod = estimate_tripod(w, sway.view)
+    tripod = estimate_tripod(w, sway.view, sway.vertical)
     flags = trial_flags(w, sway, deco, tripod)
     return Assessment(deco, tripod, flags, stability_score(sway, flags))

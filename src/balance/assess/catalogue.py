@@ -42,8 +42,9 @@ FLAGS: dict[str, FlagWords] = {
         "near loss of balance",
         "Near loss of balance",
         (
-            "Your centre of mass went past the edge of the foot, close to a step. Stand tall, shorten the "
-            "hold if you need to, and build it up again as the foot exercises take effect."
+            "Your body swung off its line by more than half the foot's width within a second or two and had to "
+            "be pulled back (arms, trunk or a hop): close to a step. Stand tall, shorten the hold if you need "
+            "to, and build it up again as the foot exercises take effect."
         ),
         "com",
     ),
@@ -70,9 +71,9 @@ FLAGS: dict[str, FlagWords] = {
         "weight on the outside",
         "Weight on the outside of the foot",
         (
-            "Your weight sat towards the outside of the foot, as it does for many runners. Aim for the weight"
-            " balanced over the tripod (outside ball, inside ball and the end of the big toe), centred in the"
-            " forefoot."
+            "Your weight sat towards the outside of the foot, as it does for many runners, clearly beyond what "
+            "the camera's own error allows. Aim for the weight balanced over the tripod (outside ball, inside "
+            "ball and the end of the big toe), centred in the forefoot."
         ),
         "foot",
     ),
@@ -80,8 +81,9 @@ FLAGS: dict[str, FlagWords] = {
         "weight on the inside",
         "Weight on the inside of the foot",
         (
-            "Your weight sat towards the inside (big-toe side) of the foot. Aim for the weight balanced over "
-            "all three points of the tripod, centred in the forefoot, without rolling in."
+            "Your weight sat towards the inside (big-toe side) of the foot, clearly beyond what the camera's own "
+            "error allows. Aim for the weight balanced over all three points of the tripod, centred in the "
+            "forefoot, without rolling in."
         ),
         "foot",
     ),
@@ -89,8 +91,9 @@ FLAGS: dict[str, FlagWords] = {
         "foot shifting",
         "Standing foot shifting",
         (
-            "The standing foot moved (heel or forefoot lifting, or sliding). A planted foot is the base of "
-            "the whole stance; the foot exercises build the strength to keep it still."
+            "The standing foot moved: heel, ankle and toe shifted together and stayed shifted (heel or forefoot "
+            "lifting, or sliding). A planted foot is the base of the whole stance; the foot exercises build the "
+            "strength to keep it still."
         ),
         "foot",
     ),

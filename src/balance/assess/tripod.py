@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from balance.measure.body import LEG_LENGTH_PER_HEIGHT, centre_of_mass, leg_length
+from balance.measure.body import LEG_LENGTH_PER_HEIGHT, centre_of_mass, leg_length, segments
 from balance.measure.signals import clean
 from balance.measure.trial import Window
+from balance.measure.vertical import Vertical
 from balance.pose import landmarks as lm
 
 # Tripod points in foot coordinates: (fraction of foot length from the heel along the heel-to-toe-tip
@@ -34,6 +35,24 @@ FOOT_PER_LEG = 0.152 / LEG_LENGTH_PER_HEIGHT
 # Monte-Carlo draws for the uncertainty: landmarks moved by their own measured jitter.
 N_DRAWS = 40
 SEED = 0
+# Systematic part of the side-to-side position (foot lengths), beside the jitter above:
+# - HOLDS_SD: the spread (SD) of the mean centre-of-mass-over-foot offset across real steady holds, where the
+#   truth lies over the foot (benchmarks/real_clips.py --uncertainty; benchmarks/README.md, "Uncertainty of
+#   the tripod"). It holds what the model and camera get wrong that differs from person to person and clip to
+#   clip: MediaPipe's bias at ankle, heel and toe, the foot seen end-on, perspective. Measured 2026-11-29: RMS
+#   0.149 about the foot's centre line over the four clips with a vertical of their own (P6 +0.06, P7 +0.25,
+#   P9 +0.00, P12 +0.16); all of it is counted as error, although part is the truth's own spread.
+HOLDS_SD = 0.15
+# - model: segment mass fractions perturbed by 20 % each (Dempster's and de Leva's 1996 tables differ by up to
+#   40 % for the thigh and 15 % for the head and trunk; J Biomech 29:1223), and the foot's centre line taken
+#   from the heel, the ankle or the toe instead of their mean.
+MASS_FRACTION_SD = 0.20
+N_MODEL_DRAWS = 20
+# - roll: the camera's roll uncertainty (measure/vertical.py) tips the whole body's line over the foot by
+#   (height of the centre of mass above the foot) x tan(roll SD).
+# The answer: outside / centred / inside when the 95 % interval lies beyond / within the middle band of the
+# tripod (flags.py: a quarter of the tripod's width either side of its centre line), else "cannot tell".
+Z95 = 1.96
 
 CAVEAT = (
     "estimate from body geometry (centre of mass from a segment model over a foot model built from heel "
@@ -56,6 +75,24 @@ class TripodEstimate:
     time_outside: float  # share of time the projection lies outside the tripod triangle
     less_reliable_axis: str  # "fore_aft" (front view) or "medial" (side view) or "both" (oblique)
     projection: np.ndarray  # (N, 2) fore-aft, medial per analysed sample (for plots)
+    medial_sd_total: float = float("nan")  # jitter, roll, model and the real holds' spread together
+    uncertainty: dict[str, float] | None = None  # its parts (SD, foot lengths)
+    answer: str = "cannot_tell"  # "outside" | "centred" | "inside" | "cannot_tell"
+    reason: str = ""
+
+    @property
+    def medial_ci95(self) -> tuple[float, float]:
+        half = Z95 * self.medial_sd_total
+        return (self.mean_medial - half, self.mean_medial + half)
+
+    def answer_words(self) -> str:
+        """The programme's question answered in words: outside, centred, inside or "this view cannot tell"."""
+        lo, hi = self.medial_ci95
+        head = {"cannot_tell": "this view cannot tell"}.get(self.answer, self.answer)
+        return (
+            f"{head} ({self.reason}); side to side {self.mean_medial:+.2f} foot lengths towards the big toe, 95 % "
+            f"interval {lo:+.2f} to {hi:+.2f} (landmark jitter, camera roll, body model and the spread over real holds)"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +103,12 @@ class TripodEstimate:
             "fore_aft_sd": round(self.fore_aft_sd, 3),
             "medial_sd": round(self.medial_sd, 3),
             "per_frame_sd": round(self.per_frame_sd, 3),
+            "medial_sd_total": round(self.medial_sd_total, 3),
+            "medial_ci95": [round(v, 3) for v in self.medial_ci95],
+            "medial_uncertainty": {k: round(v, 3) for k, v in (self.uncertainty or {}).items()},
+            "answer": self.answer,
+            "answer_words": self.answer_words(),
+            "reason": self.reason,
             "time_outside_tripod": round(self.time_outside, 3),
             "less_reliable_axis": self.less_reliable_axis,
             "tripod_points": {k: list(v) for k, v in TRIPOD.items()},
@@ -73,6 +116,9 @@ class TripodEstimate:
                 "split": "share of the time-averaged weight estimate",
                 "mean_fore_aft": "foot lengths from the heel",
                 "mean_medial": "foot lengths, + towards the big toe",
+                "medial_sd_total": "foot lengths, SD of the mean side-to-side position: jitter, camera roll, "
+                "segment model and the spread over real steady holds together (medial_uncertainty)",
+                "medial_ci95": "foot lengths, 95 % interval of the mean side-to-side position",
                 "time_outside_tripod": "fraction of time",
             },
             "estimate": CAVEAT,
@@ -100,17 +146,19 @@ def projection_world(world: np.ndarray, stance: str, foot_m: float) -> np.ndarra
     return np.column_stack([np.sum(rel * u, axis=1), np.sum(rel * w, axis=1)]) / foot_m
 
 
-def projection_image(xy: np.ndarray, stance: str, foot_px: float, view: str) -> np.ndarray:
+def projection_image(
+    xy: np.ndarray, stance: str, foot_px: float, view: str, com_x: np.ndarray | None = None, foot: tuple[int, ...] = ()
+) -> np.ndarray:
     """(N, 2) the same from the picture, meaningful only along the axis the view shows (NaN on the other).
 
     Front view: the foot points at the camera, so its axis is the mean x of heel, ankle and toe and the
     centre of mass's x offset from it is the medial position. Side view: the heel-to-toe line lies across
     the picture and the centre of mass's x along it is the fore-aft position.
     """
-    com_x = centre_of_mass(xy)[:, 0]
+    com_x = centre_of_mass(xy)[:, 0] if com_x is None else com_x
     out = np.full((len(xy), 2), np.nan)
     if view == "front":
-        axis_x = xy[:, list(lm.FOOT[stance]), 0].mean(axis=1)
+        axis_x = xy[:, list(foot or lm.FOOT[stance]), 0].mean(axis=1)
         out[:, 1] = (com_x - axis_x) * _medial_sign(xy, stance) / foot_px
     elif view == "side":
         heel_x, toe_x = xy[:, lm.HEEL[stance], 0], xy[:, lm.FOOT_INDEX[stance], 0]
@@ -157,7 +205,47 @@ def _projection(w: Window, xy: np.ndarray, world: np.ndarray, view: str, scale: 
     return smooth
 
 
-def estimate_tripod(w: Window, view: str) -> TripodEstimate:
+def _model_sd(w: Window, foot_px: float) -> float:
+    """SD of the mean side-to-side position over perturbed segment masses and foot centre lines (front view)."""
+    rng = np.random.default_rng(SEED)
+    parts = segments(w.xy)
+    ok = w.valid
+    means = []
+    for k in range(N_MODEL_DRAWS):
+        m = np.array([mass for _, mass, _ in parts]) * np.exp(rng.normal(0, MASS_FRACTION_SD, len(parts)))
+        com_x = np.sum([mi * c[:, 0] for mi, (_, _, c) in zip(m, parts, strict=True)], axis=0) / m.sum()
+        foot = lm.FOOT[w.stance][k % 3 : k % 3 + 1]  # heel, ankle or toe alone
+        means.append(np.nanmean(projection_image(w.xy[ok], w.stance, foot_px, "front", com_x[ok], foot)[:, 1]))
+    return float(np.nanstd(means))
+
+
+def weight_answer(mean: float, sd: float, view: str, vertical: Vertical) -> tuple[str, str]:
+    """Outside / centred / inside / cannot_tell, and why, for the mean side-to-side position and its SD."""
+    centre = float(np.mean([p[1] for p in TRIPOD.values()]))
+    margin = 0.25 * (TRIPOD["inner_ball"][1] - TRIPOD["outer_ball"][1])
+    if view != "front":
+        return "cannot_tell", (
+            f"a {view} view does not show the side-to-side position of the weight; film from the front or from behind"
+        )
+    if vertical.method == "steady_hold":
+        return "cannot_tell", (
+            "the camera's true vertical had to be taken from this hold itself (no two-leg standing in the clip), "
+            "which uses up the side-to-side position; start the clip standing on both feet for 2 s"
+        )
+    lo, hi = mean - Z95 * sd, mean + Z95 * sd
+    if lo > centre + margin:
+        return "inside", "the whole 95 % interval lies on the big-toe side of the tripod's middle band"
+    if hi < centre - margin:
+        return "outside", "the whole 95 % interval lies on the little-toe side of the tripod's middle band"
+    if centre - margin <= lo and hi <= centre + margin:
+        return "centred", "the whole 95 % interval lies within the tripod's middle band"
+    return "cannot_tell", (
+        "the 95 % interval reaches both the tripod's middle band and beyond it: one camera in front cannot place "
+        "the weight across the foot more finely than that"
+    )
+
+
+def estimate_tripod(w: Window, view: str, vertical: Vertical | None = None) -> TripodEstimate:
     foot_px = FOOT_PER_LEG * float(np.nanmedian(leg_length(w.xy, w.stance)))
     foot_m = FOOT_PER_LEG * float(np.nanmedian(leg_length(w.world, w.stance)))
     proj = _projection(w, w.xy, w.world, view, (foot_px, foot_m))
@@ -178,6 +266,19 @@ def estimate_tripod(w: Window, view: str) -> TripodEstimate:
     split_sd = np.std(draws_split, axis=0)
     mean_sd = np.std(draws_mean, axis=0)
     names = tuple(TRIPOD)
+    vertical = vertical or Vertical(0.0, 0.0, "assumed_level", 0)
+    # Height of the centre of mass above the stance foot, foot lengths: the lever of a roll error.
+    ok = w.valid
+    foot_y = w.xy[ok][:, list(lm.FOOT[w.stance]), 1].mean(axis=1)
+    lever = float(np.nanmedian(foot_y - centre_of_mass(w.xy[ok])[:, 1])) / foot_px if ok.any() else 0.0
+    parts = {
+        "jitter": float(mean_sd[1]),
+        "camera_roll": abs(lever * np.tan(np.radians(vertical.sd_deg))),
+        "segment_model": _model_sd(w, foot_px) if view == "front" and ok.any() else 0.0,
+        "real_holds_spread": HOLDS_SD,
+    }
+    total = float(np.sqrt(sum(v * v for v in parts.values())))
+    said, reason = weight_answer(float(proj[:, 1].mean()), total, view, vertical)
     return TripodEstimate(
         split={k: float(v) for k, v in zip(names, weights.mean(axis=0), strict=True)},
         split_sd={k: float(v) for k, v in zip(names, split_sd, strict=True)},
@@ -189,4 +290,8 @@ def estimate_tripod(w: Window, view: str) -> TripodEstimate:
         time_outside=float(1 - _inside(proj).mean()),
         less_reliable_axis={"front": "fore_aft", "side": "medial"}.get(view, "both"),
         projection=proj,
+        medial_sd_total=total,
+        uncertainty=parts,
+        answer=said,
+        reason=reason,
     )

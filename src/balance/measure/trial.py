@@ -20,8 +20,10 @@ from balance.measure.body import (
 )
 from balance.measure.signals import LOWPASS_HZ, LOWPASS_ORDER, clean
 from balance.measure.sway import TraceMetrics, trace_metrics
+from balance.measure.vertical import Vertical, camera_vertical, level
 from balance.pose import landmarks as lm
 from balance.pose.estimate import PoseTrack
+from balance.pose.sides import Facing
 from balance.stance.trials import Trial
 
 # Sway is analysed after the body settles from the lift and before it prepares to land: the first
@@ -56,6 +58,9 @@ class Scale:
     height_cm: float | None
 
 
+LEVEL = Vertical(0.0, 0.0, "assumed_level", 0)
+
+
 @dataclass(frozen=True)
 class SwayMetrics:
     """Sway of one trial. Traces are relative to the stance ankle unless named otherwise."""
@@ -74,6 +79,8 @@ class SwayMetrics:
     angles: tuple[TraceMetrics, ...]  # trunk lean and pelvic tilt, degrees in the picture plane
     grid: np.ndarray  # uniform time grid of the analysed window, s
     series: dict[str, np.ndarray]  # the filtered traces on that grid, by name (unit as above)
+    vertical: Vertical = LEVEL  # the camera's roll, corrected before anything was measured
+    facing: Facing | None = None  # which way the subject faced and how the sides were decided
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +97,8 @@ class SwayMetrics:
             "observed": {m.name: m.to_dict() for m in self.observed},
             "depth_estimates": {m.name: m.to_dict() for m in self.depth_estimates},
             "angles": {m.name: m.to_dict() for m in self.angles},
+            "camera_roll": self.vertical.to_dict(),
+            "facing": None if self.facing is None else self.facing.to_dict(),
         }
 
 
@@ -154,20 +163,37 @@ class Window:
     stance: str
 
 
-def trial_window(track: PoseTrack, trial: Trial) -> Window:
+def trial_window(track: PoseTrack, trial: Trial, vertical: Vertical = LEVEL) -> Window:
+    """The trial's analysed frames, turned so that the camera's true vertical is the picture's."""
     sl = analysis_window(track, trial)
-    xy, vis = track.image_xy[sl], track.visibility[sl]
+    centre = np.array([track.width / 2, track.height / 2])
+    xy, vis = level(track.image_xy[sl], vertical.roll_deg, centre), track.visibility[sl]
     # Arms and the far leg are often hidden (side views, hands behind the back); MediaPipe still places
     # them well enough for a 5 %-of-mass share, so validity rests on the trunk and the stance foot.
     core = [lm.SHOULDER["left"], lm.SHOULDER["right"], lm.HIP["left"], lm.HIP["right"], *lm.FOOT[trial.stance_leg]]
     valid = np.all(vis[:, core] >= MIN_VISIBILITY, axis=1) & np.isfinite(xy[:, 0, 0])
     fs = min(MAX_FS, round(track.fps, 3)) if track.fps else MAX_FS
-    return Window(track.t[sl], xy, track.world[sl], valid, fs, trial.stance_leg)
+    # World landmarks share the camera's axes (y down): the same roll turns them upright.
+    return Window(track.t[sl], xy, level(track.world[sl], vertical.roll_deg), valid, fs, trial.stance_leg)
 
 
-def measure(track: PoseTrack, trial: Trial, height_cm: float | None = None) -> SwayMetrics:
+def clip_vertical(track: PoseTrack, state: np.ndarray, trials: tuple[Trial, ...]) -> Vertical:
+    """The camera's roll for the whole clip (vertical.py): from two-leg standing, else from the holds."""
+    holds = [(analysis_window(track, trial), trial.stance_leg) for trial in trials]
+    seen = np.isfinite(track.image_xy[:, 0, 0])
+    view, _ = camera_view(track.image_xy[seen]) if seen.any() else ("front", 0.0)
+    return camera_vertical(track.image_xy, track.visibility, state, track.fps or MAX_FS, holds, view)
+
+
+def measure(
+    track: PoseTrack,
+    trial: Trial,
+    height_cm: float | None = None,
+    vertical: Vertical = LEVEL,
+    facing: Facing | None = None,
+) -> SwayMetrics:
     """Sway metrics of one trial (the track should already have consistent sides)."""
-    w = trial_window(track, trial)
+    w = trial_window(track, trial, vertical)
     scale = body_scale(track, trial, height_cm)
     view, ratio = camera_view(w.xy)
     axis = HORIZONTAL_AXIS[view]
@@ -190,6 +216,8 @@ def measure(track: PoseTrack, trial: Trial, height_cm: float | None = None) -> S
         angles=tuple(angles),
         grid=grid,
         series=series,
+        vertical=vertical,
+        facing=facing,
     )
 
 

@@ -99,9 +99,12 @@ def _record(kind: type, value: Any, where: str, strict: bool) -> Any:
     if strict and (extra := [k for k in value if k not in hints]):
         raise SchemaError(where, f"{kind.__name__} has no field for {', '.join(map(repr, extra))}")
     values = {}
+    optional = {f.name for f in dataclasses.fields(kind) if f.default is not dataclasses.MISSING}
     for name in names:
         at = f"{where}.{name}" if where else name
         if name not in value:
+            if name in optional:  # added in a later 1.x version: an older document lacks it
+                continue
             raise SchemaError(at, "missing")
         values[name] = from_plain(hints[name], value[name], at, strict=strict)
     try:

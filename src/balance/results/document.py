@@ -82,6 +82,29 @@ class Trace:
 
 
 @dataclass(frozen=True)
+class CameraRoll:
+    """How far the picture was rolled from the true vertical, and how that was found (measure/vertical.py)."""
+
+    roll_deg: float
+    roll_sd_deg: float
+    method: str  # two_leg_standing, steady_hold, assumed_level
+    frames: int
+    note: str
+    units: Words
+
+
+@dataclass(frozen=True)
+class Facing:
+    """Which way the subject faced and how the sides were decided (pose/sides.py)."""
+
+    facing: str
+    decided_by: str
+    evidence_leg_lengths: float
+    labels_swapped: bool
+    note: str
+
+
+@dataclass(frozen=True)
 class Metrics:
     """One trial's measurement (balance.measure.trial.SwayMetrics)."""
 
@@ -98,6 +121,8 @@ class Metrics:
     observed: dict[str, Trace]
     depth_estimates: dict[str, Trace]
     angles: dict[str, Trace]
+    camera_roll: CameraRoll | None = None  # absent in documents written before it was measured
+    facing: Facing | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +179,13 @@ class Tripod:
     tripod_points: TripodPoints
     units: Words
     estimate: str
+    # The side-to-side position's whole uncertainty and the answer (absent in documents written before them).
+    medial_sd_total: float | None = None
+    medial_ci95: tuple[float, float] | None = None
+    medial_uncertainty: Numbers | None = None
+    answer: str | None = None  # outside, centred, inside, cannot_tell
+    answer_words: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -108,8 +108,8 @@ def _assessment_lines(a: Assessment) -> list[str]:
         f"corrective (0.5-2 Hz), {100 * bands['fast_wobble']:.0f} % fast wobble (>2 Hz)",
         f"  Foot tripod (estimate from body geometry, not pressure): inner ball {100 * tp.split['inner_ball']:.0f} %,"
         f" outer ball {100 * tp.split['outer_ball']:.0f} %, big toe {100 * tp.split['big_toe']:.0f} %; centre of "
-        f"mass {tp.mean_fore_aft:.2f} foot lengths from the heel, {tp.mean_medial:+.2f} towards the big toe "
-        f"(+-{tp.per_frame_sd:.2f} from landmark jitter)",
+        f"mass {tp.mean_fore_aft:.2f} foot lengths from the heel (+-{tp.per_frame_sd:.2f} from landmark jitter)",
+        f"  Weight on the foot: {tp.answer_words()}",
     ]
     if a.flags:
         lines += [f"  ! {f.text}" for f in a.flags]

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from balance.errors import PoseError, StanceError
-from balance.measure.body import hip_centre, leg_length
+from balance.measure.body import hip_centre, leg_length, shoulder_centre
 from balance.measure.signals import hampel
 from balance.pose import landmarks as lm
 from balance.pose.estimate import PoseTrack
@@ -49,6 +49,13 @@ MAX_DROPOUT_S = 0.5
 # A subject's hip centre cannot move this many leg lengths between consecutive frames: such a jump
 # means the tracker switched to someone else (or re-detected after a cut), and a trial never spans it.
 MAX_HIP_JUMP = 0.6
+# A cut, a cross-dissolve or a zoom changes the whole skeleton's scale in the picture; a person holding a
+# one-leg stance does not (bending the trunk 30 degrees forward shortens it by 13 %). The trunk's length
+# (shoulder centre to hip centre) differing from its median over the previous second by more than 25 %
+# therefore ends a hold as the subject leaving the picture does (edited clips cut from a full-body hold to a
+# close-up of the legs).
+MAX_SCALE_CHANGE = 1.25
+SCALE_WINDOW_S = 1.0
 # Feet whose lowest point is this close to the frame's bottom edge (fraction of the height) or beyond
 # it are out of frame; landmarks there are MediaPipe's guesses.
 EDGE_MARGIN = 0.005
@@ -185,6 +192,7 @@ def find_trials(track: PoseTrack) -> StanceTimeline:
     speed = np.where(low["left"] < low["right"], speeds["left"], speeds["right"])
     hips = hip_centre(xy)
     jump = np.r_[False, np.linalg.norm(np.diff(hips, axis=0), axis=1) / scale[1:] > MAX_HIP_JUMP]
+    jump |= _scale_jumps(np.linalg.norm(shoulder_centre(xy) - hips, axis=1), max(1, int(SCALE_WINDOW_S * fs)))
 
     state = np.full(n, "unknown", dtype=object)
     rule = StanceRule()
@@ -196,6 +204,17 @@ def find_trials(track: PoseTrack) -> StanceTimeline:
     state = _bridge_dropouts(state, t, jump)
     trials, short = _cut(state, gap, t)
     return StanceTimeline(tuple(trials), tuple(short), state, gap, feet_in_frame)
+
+
+def _scale_jumps(trunk: np.ndarray, window: int) -> np.ndarray:
+    """Frames whose trunk length differs from its median over the previous `window` frames by a cut's factor."""
+    out = np.zeros(len(trunk), dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with no person stay NaN and never jump
+        for i in range(1, len(trunk)):
+            ref = np.nanmedian(trunk[max(0, i - window) : i])
+            out[i] = bool(np.abs(np.log(trunk[i] / ref)) > np.log(MAX_SCALE_CHANGE))
+    return out
 
 
 def _foot_speeds(track: PoseTrack, low: dict[str, np.ndarray], scale: np.ndarray) -> dict[str, np.ndarray]:
