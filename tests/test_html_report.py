@@ -24,7 +24,7 @@ from balance.assess.catalogue import flag_words
 from balance.errors import ResultsError
 from balance.pipeline import Analysis
 from balance.results import folder
-from balance.results.document import build_document, load_document
+from balance.results.document import Flag, build_document, load_document
 from balance.results.folder import render_report, write_results
 from balance.results.html import report_html
 
@@ -142,7 +142,9 @@ def test_both_legs_flags_and_untrusted_text() -> None:
     doc = build_document(analysis)
     left = dataclasses.replace(doc.trials[0], stance_leg="left", hold_s=30.0)
     right = dataclasses.replace(doc.trials[0], stance_leg="right", hold_s=12.0)
-    sides = dataclasses.replace(doc.trials[0].flags[0], code="asymmetry", text="Sides differ: <b>hold</b> 12 s vs 30 s")
+    # The clip itself raises no flag: the session's asymmetry flag is written here as the tool writes one.
+    text = "Sides differ: <b>hold</b> 12 s vs 30 s"
+    sides = Flag("asymmetry", text, 0.4, 0.9, "limb symmetry index", "Grindem et al. 2016", (), False)
     doc = dataclasses.replace(
         doc,
         trials=(left, right),
