@@ -211,7 +211,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         pdf = await run_in_threadpool(people.print_pdf, report, manager.folder(job.id) / "report.pdf", settings)
         return FileResponse(pdf, media_type="application/pdf", filename="report.pdf")
 
-    people.add_routes(app, settings, render, problem)
+    people.add_routes(app, settings, render)
     record.add_routes(app, settings, manager, render, problem, _fields)
 
     @app.exception_handler(StarletteHTTPException)

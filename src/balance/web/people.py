@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -34,9 +35,7 @@ CHROMIUM_FLAGS = (
 )
 
 
-def add_routes(
-    app: FastAPI, settings: WebSettings, render: Callable[..., Response], problem: Callable[..., Response]
-) -> None:
+def add_routes(app: FastAPI, settings: WebSettings, render: Callable[..., Response]) -> None:
     db = settings.db
 
     async def _view(name: str) -> services.PersonView:
@@ -100,8 +99,6 @@ def add_routes(
 
 
 def _q(text: str) -> str:
-    from urllib.parse import quote
-
     return quote(text, safe="")
 
 

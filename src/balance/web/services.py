@@ -85,7 +85,7 @@ class PersonView:
         return any(r.week is not None for r in self.records)
 
 
-def _status(person: str, programme: Programme | None) -> str:
+def _status(programme: Programme | None) -> str:
     return programme_status(programme, date.today()) if programme else "no programme started"
 
 
@@ -109,7 +109,7 @@ def people(db: str | None) -> list[PersonSummary]:
             programme = store.programme(name)
             last = max((r.recorded_on for r in records), default=None)
             trend = _headline(records, trends(records))
-            out.append(PersonSummary(name, _status(name, programme), last, trend))
+            out.append(PersonSummary(name, _status(programme), last, trend))
     return out
 
 
@@ -120,7 +120,7 @@ def person(db: str | None, name: str) -> PersonView | None:
             return None
         records = store.trials(stored)
         programme = store.programme(stored)
-    return PersonView(stored, programme, _status(stored, programme), records, trends(records), asymmetries(records))
+    return PersonView(stored, programme, _status(programme), records, trends(records), asymmetries(records))
 
 
 def week_now(db: str | None, name: str) -> int | None:
