@@ -58,6 +58,13 @@ def scheduler_overhead(client: Any, n: int = NOOP_TASKS) -> float:
     return (time.perf_counter() - began) / n
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this worker process, MB (Linux reports ru_maxrss in kB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def one_run(clips: list[Path], workers: int, options: AnalysisOptions) -> dict[str, Any]:
     video_s = sum(probe(c).duration_s for c in clips)
     with tempfile.TemporaryDirectory(prefix="balance-bench-") as tmp:
@@ -73,6 +80,7 @@ def one_run(clips: list[Path], workers: int, options: AnalysisOptions) -> dict[s
             results = runner.run(client, todo, out, video=False, history=runner.History(None, None, None))
             finished = time.perf_counter()
             cpu = sum(client.run(_cpu_s).values()) - cpu_before
+            peak_mb = max(client.run(_peak_rss_mb).values())
             overhead = scheduler_overhead(client)
     failed = [r for r in results if r.status != "ok"]
     if failed:
@@ -91,6 +99,7 @@ def one_run(clips: list[Path], workers: int, options: AnalysisOptions) -> dict[s
         "worker_s_per_video_s": round(sum(per_clip) / video_s, 3),
         "worker_cpu_s_per_video_s": round(cpu / video_s, 3),
         "load_average_1min_after": round(os.getloadavg()[0], 1),
+        "worker_peak_rss_mb": round(peak_mb),
         "scheduler_overhead_ms_per_task": round(overhead * 1000, 2),
     }
 

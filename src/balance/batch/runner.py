@@ -281,7 +281,7 @@ def _collect(future: Any, p: Planned, out: Path, history: History) -> ClipResult
     except Exception as exc:  # a bug or a worker-side failure that is not the input's fault
         line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return ClipResult(clip, "failed", f"{type(exc).__name__}: {line}", "InternalError", 1, sha256=p.sha)
-    common = {"sha256": p.sha, "seconds": round(outcome.seconds, 2), "worker": outcome.worker}
+    common: dict[str, Any] = {"sha256": p.sha, "seconds": round(outcome.seconds, 2), "worker": outcome.worker}
     if not outcome.ok:
         return ClipResult(clip, "failed", outcome.reason, outcome.error, outcome.exit_code, **common)
     publish(out, p.folder, outcome.files, result_key(p.sha, p.options))
