@@ -130,6 +130,7 @@ class Judged:
     roll: tuple[float, str] = (0.0, "")  # the camera roll found (deg) and how
     medial: tuple[tuple[float, str, str], ...] = ()  # per trial: mean side-to-side position (FL), view, roll method
     uncertainty: tuple[dict[str, float], ...] = ()  # per trial: the parts of the position's SD
+    scores: tuple[float, ...] = ()  # per trial
 
 
 def judge(label: Label, result: Analysis | BalanceError) -> Judged:
@@ -165,7 +166,10 @@ def judge(label: Label, result: Analysis | BalanceError) -> Judged:
         for m, a in zip(result.trials, result.assessments, strict=True)
     )
     parts = tuple(a.tripod.uncertainty or {} for a in result.assessments)
-    return Judged(label, legs, holds, flags, leg_ok, hold_ok, false_flags, missed, details, "", roll, medial, parts)
+    scores = tuple(a.score.value for a in result.assessments)
+    return Judged(
+        label, legs, holds, flags, leg_ok, hold_ok, false_flags, missed, details, "", roll, medial, parts, scores
+    )
 
 
 def confusion(judged: list[Judged]) -> dict[str, Counter]:
@@ -211,6 +215,33 @@ def uncertainty(judged: list[Judged]) -> list[str]:
     return lines
 
 
+def score_repeatability(judged: list[Judged]) -> list[str]:
+    """The score's SEM and MDC from real re-tests of the same performance: each variant's score against its
+    original's (the same hold seen mirrored, blurred, smaller, pitched or tilted), one trial per clip. Variants
+    of a shortened stretch (P6) are left out: their hold, part of the score, is shorter by construction."""
+    first = {
+        j.label.tag: j.scores[0]
+        for j in judged
+        if not j.label.variant and len(j.scores) == 1 and VARIANT_SOURCES.get(j.label.tag, 0.0) is None
+    }
+    lines = []
+    for what, keep in (("every variant", lambda v: True), ("without 'small'", lambda v: v != "small")):
+        diffs = [
+            j.scores[0] - first[j.label.tag]
+            for j in judged
+            if j.label.variant and keep(j.label.variant) and j.label.tag in first and j.scores
+        ]
+        if len(diffs) < 2:
+            continue
+        # A difference of two measurements of one performance has SD sqrt(2) x SEM.
+        sem = float(np.std(diffs, ddof=1) / np.sqrt(2))
+        lines.append(
+            f"Score, {what} ({len(diffs)}) against its original: differences {min(diffs):+.1f} to "
+            f"{max(diffs):+.1f} points, SEM {sem:.2f}, MDC95 {1.96 * np.sqrt(2) * sem:.1f} points"
+        )
+    return lines
+
+
 def render(judged: list[Judged], markdown: bool) -> str:
     lines = []
     if markdown:
@@ -246,7 +277,7 @@ def render(judged: list[Judged], markdown: bool) -> str:
         f"no false flag {sum(not j.false_flags for j in judged)}, "
         f"no missed flag {sum(not j.missed_flags for j in judged)}"
     )
-    lines += ["", *uncertainty(judged)]
+    lines += ["", *uncertainty(judged), *score_repeatability(judged)]
     return "\n".join(lines)
 
 
