@@ -3,7 +3,8 @@
 (a) server pose (what the app does): the page sends the newest frame as a JPEG over the WebSocket, the server runs
     the lite model and the live trial machine, the page draws the answer over its video.
 (b) in-browser pose: MediaPipe Tasks for Web (`@mediapipe/tasks-vision`, WASM, CPU) runs the same lite model
-    bundle in the page on the newest video frame (only the pose: the state machine would still be the server's).
+    bundle in the page on the newest video frame (only the pose: the state machine would still be the server's,
+    so (b)'s figures leave out sending the landmarks and the answer); the page records the clip as (a) does.
 
 Both use Chromium's fake camera playing a 640x480, 30 fps clip (sway_left_clean, centred), Debian's chromium,
 flags as in the tests. Latency is the frame's capture time (requestVideoFrameCallback's captureTime) to the overlay
@@ -45,6 +46,11 @@ const pl = await PoseLandmarker.createFromOptions(fs, {baseOptions: {modelAssetP
   runningMode: "VIDEO", numPoses: 1});
 v.srcObject = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}});
 await v.play();
+// The page records the clip as the app does (H.264, 5 Mbit/s, a chunk a second), so both designs pay for it.
+const rec = new MediaRecorder(v.srcObject, {mimeType: "video/mp4;codecs=avc1", videoBitsPerSecond: 5000000});
+let recorded = 0;
+rec.ondataavailable = (e) => { recorded += e.data.size; };
+rec.start(1000);
 const lat = [], t0 = performance.now(), SECONDS = %SECONDS%;
 let shown = 0, seen = 0;
 function frame(now, meta) {
@@ -58,7 +64,7 @@ function frame(now, meta) {
   lat.sort((a, b) => a - b);
   document.getElementById("out").textContent = JSON.stringify({fps: shown / ((performance.now() - t0) / 1000),
     latency_ms_median: lat[lat.length >> 1], latency_ms_p95: lat[Math.floor(lat.length * 0.95)],
-    frames_shown: shown, camera_frames: seen});
+    frames_shown: shown, camera_frames: seen, recorded_bytes: recorded});
 }
 v.requestVideoFrameCallback(frame);
 </script>"""

@@ -266,7 +266,7 @@ def test_one_leg_recorded_in_the_browser(
         assert prompt in texts, (prompt, texts)
     _check_against_analyze(source, doc, live, [leg])
     # The raw clip is kept beside the results; the session is in the person's history.
-    assert (server.job_folder(out["job"]) / "recording.webm").stat().st_size > 100_000
+    assert (server.job_folder(out["job"]) / "recording.mp4").stat().st_size > 100_000
     with Store(server.db) as store:
         rows = store.trials(name)
     assert [r.stance_leg for r in rows] == [leg]
@@ -312,7 +312,7 @@ def test_both_feet_down_says_no_lift_off_was_seen(
     # The recording is kept and analysed all the same; the analysis says what `balance analyze` says.
     assert out["job"], out
     folder = server.job_folder(out["job"])
-    assert (folder / "recording.webm").is_file()
+    assert (folder / "recording.mp4").is_file()
     deadline = time.monotonic() + 600
     while json.loads((folder / "job.json").read_text())["state"] in ("queued", "running"):
         assert time.monotonic() < deadline
@@ -405,9 +405,9 @@ def test_chunks_are_taken_once_and_resume_at_the_servers_size(client: tuple[Any,
     done = c.post(f"{url}/finish", json={"fps": 20.0, "latency_ms_median": 80}, headers=h)
     assert done.status_code == 202, done.text
     folder = tmp_path / "web" / "jobs" / made.json()["id"]
-    assert (folder / "recording.webm").read_bytes() == data  # the clip exactly as sent, kept before analysis
+    assert (folder / "recording.mp4").read_bytes() == data  # the clip exactly as sent, kept before analysis
     job = json.loads((folder / "job.json").read_text())
-    assert job["name"] == "Sam" and job["clip"] == "recording.webm"
+    assert job["name"] == "Sam" and job["clip"] == "recording.mp4"
     assert json.loads((folder / "live.json").read_text())["browser"]["fps"] == 20.0
     # Finished: no more chunks.
     assert c.put(f"{url}?offset={len(data)}", content=a, headers=h).status_code == 404

@@ -166,7 +166,7 @@ def add_routes(
             stats = _browser_stats(await request.json())
         except ValueError:
             return problem(request, 400, "the recording's statistics are not JSON. Reload the page and record again")
-        clip = folder / "recording.webm"
+        clip = folder / f"recording{_container(folder / PARTIAL)}"
         os.replace(folder / PARTIAL, clip)  # the raw clip is kept from here on, whatever its analysis says
         live = folder / LIVE
         judged = json.loads(live.read_text()) if live.is_file() else {}
@@ -267,6 +267,13 @@ async def _run_live(ws: WebSocket, folder: Path, rec: Recording) -> None:
     finally:
         reader.cancel()
         pose.close()
+
+
+def _container(path: Path) -> str:
+    """The recording's extension from its first bytes: MP4 (H.264, what the page asks for) or WebM."""
+    with path.open("rb") as f:
+        head = f.read(12)
+    return ".mp4" if head[4:8] == b"ftyp" else ".webm"
 
 
 def _judge(test: LiveTest, message: bytes) -> dict[str, Any] | None:
