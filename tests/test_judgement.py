@@ -205,3 +205,18 @@ def test_a_cut_to_a_wider_shot_ends_the_hold() -> None:
     timeline = find_trials(track_from_xy(T, xy))
     assert timeline.trials
     assert all(not (t.lift_off_s < 6.9 and t.end_s > 7.1) for t in timeline.trials)
+
+
+# --- how far the weight rolls (inverted pendulum) ---------------------------------------------------------------
+
+
+def test_the_centre_of_pressure_rolls_further_than_the_mass() -> None:
+    # COP = COM - h/g x acceleration: for a 1 Hz sway the pressure swings (1 + h w^2 / g) times as far as the mass
+    # (about 4-5 times for a mass ~0.9 m above the ankle); a still hold barely rolls at all.
+    still = _analyse(_hold())[1].tripod
+    assert still.cop_roll_95 is not None and still.cop_roll_95 < 0.05
+    swaying = _analyse(_hold(sway=0.03 * L * np.sin(2 * np.pi * 1.0 * T)))[1].tripod
+    com = swaying.projection[:, 1]
+    com_roll = float(np.percentile(np.abs(com - com.mean()), 95))
+    assert swaying.cop_roll_95 is not None and 2.5 * com_roll < swaying.cop_roll_95 < 7 * com_roll
+    assert "rolled up to" in swaying.answer_words()

@@ -53,6 +53,12 @@ N_MODEL_DRAWS = 20
 # The answer: outside / centred / inside when the 95 % interval lies beyond / within the middle band of the
 # tripod (flags.py: a quarter of the tripod's width either side of its centre line), else "cannot tell".
 Z95 = 1.96
+# How far the weight rolls across the foot: the centre of pressure from the inverted-pendulum relation
+# COP = COM - (h / g) x COM acceleration (Winter 1995, Gait Posture 3:193; h the mass's height above the ankle),
+# along the side-to-side axis a front view sees. Its excursions about their own mean need no vertical and no
+# foot model, so they hold where the mean position cannot be told; reported as the 95th percentile of
+# |COP - mean|, foot lengths.
+GRAVITY = 9.81
 
 CAVEAT = (
     "estimate from body geometry (centre of mass from a segment model over a foot model built from heel "
@@ -79,6 +85,7 @@ class TripodEstimate:
     uncertainty: dict[str, float] | None = None  # its parts (SD, foot lengths)
     answer: str = "cannot_tell"  # "outside" | "centred" | "inside" | "cannot_tell"
     reason: str = ""
+    cop_roll_95: float | None = None  # front view: how far the centre of pressure rolls about its mean, foot lengths
 
     @property
     def medial_ci95(self) -> tuple[float, float]:
@@ -92,6 +99,11 @@ class TripodEstimate:
         return (
             f"{head} ({self.reason}); side to side {self.mean_medial:+.2f} foot lengths towards the big toe, 95 % "
             f"interval {lo:+.2f} to {hi:+.2f} (landmark jitter, camera roll, body model and the spread over real holds)"
+            + (
+                ""
+                if self.cop_roll_95 is None
+                else f"; the weight rolled up to {self.cop_roll_95:.2f} foot lengths either side of its mean"
+            )
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,6 +120,7 @@ class TripodEstimate:
             "medial_uncertainty": {k: round(v, 3) for k, v in (self.uncertainty or {}).items()},
             "answer": self.answer,
             "answer_words": self.answer_words(),
+            "cop_roll_95": None if self.cop_roll_95 is None else round(self.cop_roll_95, 3),
             "reason": self.reason,
             "time_outside_tripod": round(self.time_outside, 3),
             "less_reliable_axis": self.less_reliable_axis,
@@ -119,6 +132,8 @@ class TripodEstimate:
                 "medial_sd_total": "foot lengths, SD of the mean side-to-side position: jitter, camera roll, "
                 "segment model and the spread over real steady holds together (medial_uncertainty)",
                 "medial_ci95": "foot lengths, 95 % interval of the mean side-to-side position",
+                "cop_roll_95": "foot lengths, 95th percentile of the centre of pressure's side-to-side excursion "
+                "about its mean (inverted pendulum: COP = COM - h/g x COM acceleration); front view only",
                 "time_outside_tripod": "fraction of time",
             },
             "estimate": CAVEAT,
@@ -279,6 +294,11 @@ def estimate_tripod(w: Window, view: str, vertical: Vertical | None = None) -> T
     }
     total = float(np.sqrt(sum(v * v for v in parts.values())))
     said, reason = weight_answer(float(proj[:, 1].mean()), total, view, vertical)
+    cop_roll = None
+    if view == "front" and len(proj) > 4:
+        acc = np.gradient(np.gradient(proj[:, 1], 1 / w.fs), 1 / w.fs)
+        cop = proj[:, 1] - lever * foot_m / GRAVITY * acc
+        cop_roll = float(np.percentile(np.abs(cop - cop.mean()), 95))
     return TripodEstimate(
         split={k: float(v) for k, v in zip(names, weights.mean(axis=0), strict=True)},
         split_sd={k: float(v) for k, v in zip(names, split_sd, strict=True)},
@@ -294,4 +314,5 @@ def estimate_tripod(w: Window, view: str, vertical: Vertical | None = None) -> T
         uncertainty=parts,
         answer=said,
         reason=reason,
+        cop_roll_95=cop_roll,
     )

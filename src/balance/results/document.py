@@ -186,6 +186,7 @@ class Tripod:
     answer: str | None = None  # outside, centred, inside, cannot_tell
     answer_words: str | None = None
     reason: str | None = None
+    cop_roll_95: float | None = None
 
 
 @dataclass(frozen=True)
