@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from balance.history.store import Store
 from balance.results.document import to_json
@@ -104,6 +105,9 @@ def test_upload_follows_to_the_same_result_as_the_library(web: Web, done: dict[s
     score = expected["trials"][0]["score"]
     assert "left leg" in page and f"{score['value']:.0f}</strong> / 100" in page and f"± {score['mdc']:.1f}" in page
     assert "annotated.mp4" in page and "sway_trial1.png" in page
+    assert (
+        str(escape(expected["trials"][0]["tripod"]["answer_words"])) in page
+    )  # outside, centred, inside or cannot tell
     assert "Saved 1 trial to Sam" in done["message"] and "week 1" in done["message"]
 
 

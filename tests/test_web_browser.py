@@ -191,6 +191,7 @@ def test_a_shared_clip_shows_what_balance_analyze_finds(server: str, browser: An
         assert card.query_selector(".leg").inner_text() == f"{trial['stance_leg']} leg"
         assert f"{trial['hold_s']:.1f} s" in text
         assert f"{trial['score']['value']:.0f} / 100" in text and f"± {trial['score']['mdc']:.1f}" in text
+        assert trial["tripod"]["answer_words"] in text  # weight outside, centred or inside, or cannot tell
         for flag in trial["flags"]:
             assert flag["text"] in text and flag_words(flag["code"]).advice in text
         if not trial["flags"]:
