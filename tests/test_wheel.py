@@ -47,6 +47,14 @@ def test_the_wheel_carries_the_models_and_analyses_a_clip_outside_the_repo(tmp_p
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
     assert {"balance/models/pose_landmarker_lite.task", "balance/models/pose_landmarker_full.task"} <= names
+    # Every file of the package, code or data (the web app's templates and static files), is in the wheel.
+    package = ROOT / "src" / "balance"
+    tracked = {
+        f"balance/{p.relative_to(package).as_posix()}"
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+    assert tracked - names == set()
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
