@@ -35,6 +35,10 @@ MIN_STANDING_S = 0.5
 # the stance rule's planted-foot line, stance/trials.py) is stepping or crossing, and the ankles' midpoint
 # is then not under the body.
 RESTING_FOOT_SPEED = 0.5
+# ... and while the body axis itself is still: shifting the weight onto one leg before a lift-off, or landing
+# after a touch-down, turns the axis at 10-15 degrees a second (the real clips' transitions), quiet standing
+# at under 2. Frames turning faster than this are a transition, not an upright reference.
+QUIET_AXIS_DEG_S = 4.0
 # The stance foot is 0.39 foot lengths wide at the ball (Hawes & Sovak 1994) and a foot is 0.31 leg lengths
 # (Winter 2009): the mean centre of mass lies anywhere within +-0.06 leg lengths of the foot's axis.
 FOOT_HALF_WIDTH_LEGS = 0.195 * 0.31
@@ -102,6 +106,17 @@ def _feet_resting(xy: np.ndarray, fps: float) -> np.ndarray:
     return resting
 
 
+def _axis_still(xy: np.ndarray, fps: float) -> np.ndarray:
+    """Frames where the ankles-to-shoulders axis turns slower than QUIET_AXIS_DEG_S (over +-0.25 s)."""
+    if len(xy) < 3:
+        return np.zeros(len(xy), dtype=bool)
+    axis = _axis_deg(xy)
+    k = max(1, int(round(0.25 * fps)))
+    rate = np.full(len(xy), np.inf)
+    rate[k:-k] = np.abs(axis[2 * k :] - axis[: -2 * k]) / (2 * k / fps)
+    return np.nan_to_num(rate, nan=np.inf) < QUIET_AXIS_DEG_S
+
+
 def camera_vertical(
     xy: np.ndarray,
     visibility: np.ndarray,
@@ -113,7 +128,7 @@ def camera_vertical(
     """The roll of the picture from two-leg standing, else from the steady holds (slice, stance leg)."""
     core = [*lm.FOOT["left"], *lm.FOOT["right"], lm.SHOULDER["left"], lm.SHOULDER["right"]]
     seen = np.all(visibility[:, core] >= MIN_VISIBILITY, axis=1) & np.isfinite(xy[:, 0, 0])
-    standing = seen & (state == "both") & _feet_resting(xy, fps)
+    standing = seen & (state == "both") & _feet_resting(xy, fps) & _axis_still(xy, fps)
     if standing.sum() >= MIN_STANDING_S * fps:
         axis = _axis_deg(xy[standing])
         mad = 1.4826 * float(np.median(np.abs(axis - np.median(axis))))
