@@ -70,8 +70,11 @@ class FfmpegWriter:
             "pad=ceil(iw/2)*2:ceil(ih/2)*2",
             "-c:v",
             "libx264",
+            # ultrafast: on the 10 s 1080p clip 4.6 s of encoder CPU instead of veryfast's 10.6 s, for the same
+            # constant quality (CRF 23) in a 2.9x larger file (8.5 instead of 2.9 MiB); on two cores the encoder
+            # competes with the drawing, so CPU is what the user waits for (benchmarks/README.md, Speed).
             "-preset",
-            "veryfast",
+            "ultrafast",
             "-crf",
             "23",
             "-pix_fmt",
