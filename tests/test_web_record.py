@@ -190,9 +190,10 @@ def _record(
         else:
             out["job"] = page.url.rsplit("/", 1)[-1]
             _wait_for_job(page, server)
-            page.reload()
-            page.screenshot(path=str(SHOTS / f"{camera.stem}-result.png"), full_page=True)
-            out["result_text"] = page.inner_text("main")
+            result = browser.new_page(viewport={"width": 1000, "height": 1000})  # the job page reloads itself
+            result.goto(out["url"])
+            result.screenshot(path=str(SHOTS / f"{camera.stem}-result.png"), full_page=True)
+            out["result_text"] = result.inner_text("main")
         return out
     finally:
         browser.close()
@@ -543,3 +544,26 @@ def test_serve_https_with_its_own_certificate(tmp_path: Path) -> None:
     assert fingerprints[0] == fingerprints[1]  # made once, then reused
     assert (data / "tls" / "key.pem").stat().st_mode & 0o077 == 0  # the private key is the user's alone
     assert "127.0.0.1" in certificate(data / "tls", "127.0.0.1").names
+
+
+def test_a_recording_whose_page_went_away_is_analysed_all_the_same(
+    client: tuple[Any, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from balance.web import record
+
+    monkeypatch.setattr(record, "ORPHAN_S", 0.5)
+    c, csrf = client
+    h = {"X-CSRF-Token": csrf, "Accept": "application/json"}
+    upload_id = _start(c, csrf).json()["id"]
+    data = (SAMPLES / "sls_tfjs_pose_1_SYNTHETIC.mp4").read_bytes()
+    with c.websocket_connect(f"/record/live?upload={upload_id}", headers=_cookie(c)) as ws:
+        ws.receive_json()
+        c.put(f"/record/uploads/{upload_id}?offset=0", content=data, headers=h)
+    # The tab closed: no finish. What the server holds is kept and queued for analysis.
+    folder = tmp_path / "web" / "jobs" / upload_id
+    deadline = time.monotonic() + 20
+    while not (folder / "job.json").exists():
+        assert time.monotonic() < deadline, "the abandoned recording was not queued"
+        time.sleep(0.1)
+    assert (folder / "recording.mp4").read_bytes() == data
+    assert json.loads((folder / "job.json").read_text())["name"] == "Sam"

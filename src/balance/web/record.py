@@ -15,6 +15,7 @@ runs in a worker process, and the result lands in the person's history.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -54,6 +55,9 @@ LIVE = "live.json"  # the live judgement: trials, state changes, frame rate and 
 # A chunk is at most this big (MediaRecorder hands over a second or so at a time, well under it); the
 # whole recording is held to the server's upload limit.
 MAX_CHUNK = 8 * 1024 * 1024
+# A recording whose page went away is analysed once no chunk has come for this long (a page that lost its
+# connection gives up after about a minute of retries: record.js).
+ORPHAN_S = 90.0
 # Live tests at once: each runs a pose model on one core (15 ms a frame at 640x480, benchmarks/README).
 MAX_LIVE = 2
 # Seconds per leg, as `balance record --duration` allows.
@@ -90,6 +94,7 @@ def add_routes(
     check_fields: Callable[[Any], dict[str, Any]],
 ) -> None:
     live_now = {"count": 0}
+    orphans: set[asyncio.Task[None]] = set()  # held here: the event loop keeps only weak references to tasks
 
     def recording(request_session: str, upload_id: str) -> tuple[Path, Recording]:
         folder = manager.folder(upload_id) if upload_id.isalnum() else None
@@ -158,14 +163,8 @@ def add_routes(
                 os.fsync(out.fileno())  # acknowledged means on disk: a server crash keeps every acked byte
         return JSONResponse({"id": upload_id, "size": max(size, end)})
 
-    @app.post("/record/uploads/{upload_id}/finish")
-    async def finish(request: Request, upload_id: str) -> Response:
-        """The browser has sent the whole clip: keep it, and queue its full analysis as a job."""
-        folder, rec = recording(session_of(request.scope), upload_id)
-        try:
-            stats = _browser_stats(await request.json())
-        except ValueError:
-            return problem(request, 400, "the recording's statistics are not JSON. Reload the page and record again")
+    async def queue(upload_id: str, folder: Path, rec: Recording, stats: dict[str, Any]) -> Job:
+        """Keep the clip under its final name and queue its full analysis; VideoError when it is not a video."""
         clip = folder / f"recording{_container(folder / PARTIAL)}"
         os.replace(folder / PARTIAL, clip)  # the raw clip is kept from here on, whatever its analysis says
         live = folder / LIVE
@@ -177,11 +176,36 @@ def add_routes(
             await run_in_threadpool(probe, clip)
         except VideoError as exc:
             os.replace(clip, folder / PARTIAL)  # not a clip the library can read: the browser may send it again
-            return problem(request, exc.http_status, exc.what.replace(str(clip), "the recording") + ". " + exc.todo)
+            raise VideoError(exc.what.replace(str(clip), "the recording"), exc.todo) from exc
         when = datetime.fromtimestamp(rec.started).strftime("%Y-%m-%d %H:%M")
-        job = manager.submit(
+        return manager.submit(
             Job(id=upload_id, client=rec.client, filename=f"recording {when}", clip=clip.name, **rec.fields)
         )
+
+    async def adopt(upload_id: str, folder: Path, rec: Recording) -> None:
+        """The page went away (tab closed, connection lost) without finishing: once no chunk has come for
+        ORPHAN_S, analyse what was uploaded, so a closed tab loses nothing the server holds."""
+        while not (folder / "job.json").exists() and (folder / PARTIAL).is_file():
+            idle = time.time() - (folder / PARTIAL).stat().st_mtime
+            if idle >= ORPHAN_S:
+                if (folder / PARTIAL).stat().st_size:
+                    with contextlib.suppress(VideoError):  # nothing readable arrived: the folder stays as it is
+                        await queue(upload_id, folder, rec, {})
+                return
+            await asyncio.sleep(min(ORPHAN_S - idle, ORPHAN_S) + 0.05)
+
+    @app.post("/record/uploads/{upload_id}/finish")
+    async def finish(request: Request, upload_id: str) -> Response:
+        """The browser has sent the whole clip: keep it, and queue its full analysis as a job."""
+        folder, rec = recording(session_of(request.scope), upload_id)
+        try:
+            stats = _browser_stats(await request.json())
+        except ValueError:
+            return problem(request, 400, "the recording's statistics are not JSON. Reload the page and record again")
+        try:
+            job = await queue(upload_id, folder, rec, stats)
+        except VideoError as exc:
+            return problem(request, exc.http_status, str(exc))
         return JSONResponse({"job": job.id, "url": f"/jobs/{job.id}"}, status_code=202)
 
     @app.websocket("/record/live")
@@ -201,6 +225,9 @@ def add_routes(
             await _run_live(ws, folder, rec)
         finally:
             live_now["count"] -= 1
+        if folder.is_dir() and not (folder / "job.json").exists():
+            orphans.add(asyncio.create_task(adopt(upload_id, folder, rec)))
+            orphans.difference_update([t for t in orphans if t.done()])
 
 
 async def _run_live(ws: WebSocket, folder: Path, rec: Recording) -> None:

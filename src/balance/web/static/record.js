@@ -79,7 +79,7 @@ class Uploader {
         tries = 0;
       } catch (err) {
         tries += 1;
-        if (tries > 30) {
+        if (tries > 15) { // about a minute; the server analyses an abandoned recording after 90 s
           this.failed = new Error("the recording could not be uploaded (" + err.message + "). " +
             "What was sent is kept on the server.");
           return;
