@@ -252,7 +252,8 @@ def test_analysis_errors_show_the_clis_message_and_save_nothing(web: Web) -> Non
     page = web.client.get(f"/jobs/{state['id']}")
     assert page.status_code == 422 and "no single-leg stance" in page.text.lower()
     assert not (web.root / state["id"] / "results").exists()
-    assert web.client.get("/person", params={"name": "Nobody"}).status_code == 404
+    missing = web.client.get("/person", params={"name": "Nobody"})
+    assert missing.status_code == 404 and "no one called &#39;Nobody&#39; in the history" in missing.text
 
 
 def test_no_js_form_redirects_to_a_page_that_refreshes(web: Web) -> None:

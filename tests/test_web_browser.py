@@ -156,7 +156,14 @@ def test_upload_in_chromium_follows_progress_to_the_result_and_the_person(server
     assert "Robin" in desktop.inner_text("#person") and "left" in desktop.inner_text("table.history")
     shot(desktop, "person-desktop")
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
-    for name, path in (("home", "/"), ("upload", "/upload"), ("person", "/person?name=Robin")):
+    desktop.click("text=delete session")  # the confirmation page; keep the session
+    assert "cannot be undone" in desktop.inner_text("main")
+    shot(desktop, "confirm-desktop")
+    desktop.click("text=Keep it")
+    assert "Robin" in desktop.inner_text("#person")
+    pages = [("home", "/"), ("upload", "/upload"), ("person", "/person?name=Robin"), ("jobs", "/jobs")]
+    pages.append(("not-found", "/person?name=Nobody"))
+    for name, path in pages:
         phone.goto(server + path)
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390, f"{name} scrolls sideways on a phone"
         shot(phone, f"{name}-phone")

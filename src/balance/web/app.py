@@ -11,6 +11,7 @@ import json
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -217,7 +218,9 @@ def create_app(settings: WebSettings) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         words = {404: "there is nothing at this address", 405: "this address does not take that request"}
-        return problem(request, exc.status_code, words.get(exc.status_code, str(exc.detail)))
+        # A route's own detail says more than the status's standard phrase ("Not Found").
+        own = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
+        return problem(request, exc.status_code, own or words.get(exc.status_code, str(exc.detail)))
 
     return Guard(app, settings)  # type: ignore[return-value]
 

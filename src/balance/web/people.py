@@ -41,7 +41,10 @@ def add_routes(app: FastAPI, settings: WebSettings, render: Callable[..., Respon
     async def _view(name: str) -> services.PersonView:
         view = await run_in_threadpool(services.person, db, name)
         if view is None:
-            raise HTTPException(404)
+            raise HTTPException(
+                404,
+                f"no one called {' '.join(name.split())!r} in the history. Check the spelling, or start with New test",
+            )
         return view
 
     @app.get("/person")
