@@ -7,7 +7,8 @@ test or a server can change them at run time.
 |---|---|
 | `BALANCE_MODELS_DIR` | the bundles installed in the package (`balance/models`), else the checkout's `models/` |
 | `BALANCE_CACHE_DIR` | `~/.cache/balance/pose` |
-| `BALANCE_DB` | the history: a file path, `sqlite:///FILE` or `postgresql://USER@HOST/DB`; default `<platformdirs user_data_dir("balance")>/balance.db` |
+| `BALANCE_DB` | the history: a file path, `sqlite:///FILE` or `postgresql://USER@HOST/DB` |
+|  | (default `<platformdirs user_data_dir("balance")>/balance.db`) |
 | `BALANCE_DEBUG` | off: errors are one line; on: with their traceback |
 | `BALANCE_TOKEN` | `balance serve`'s access token off localhost (default: a new random one per start) |
 """

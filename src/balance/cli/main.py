@@ -133,9 +133,10 @@ def _silence_native_logs() -> None:
     """
     # In process (a test's captured streams, a host program) there is no terminal to keep clean, and Python's
     # stderr is no longer the process's: then, and after the first call, there is nothing to do.
-    if settings().debug or sys.stderr is not sys.__stderr__:
+    err = sys.stderr
+    if settings().debug or err is not sys.__stderr__ or err is None:
         return
-    sys.stderr.flush()
+    err.flush()
     real = os.dup(2)
     sys.stderr = os.fdopen(real, "w", buffering=1, errors="backslashreplace")
     devnull = os.open(os.devnull, os.O_WRONLY)

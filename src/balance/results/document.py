@@ -248,7 +248,7 @@ class Document:
     notes: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return to_plain(self)  # type: ignore[no-any-return]
+        return to_plain(self)
 
 
 def json_text(data: dict[str, Any]) -> str:
@@ -266,7 +266,7 @@ def from_json(data: Any, *, strict: bool = False) -> Document:
         version = data.get("schema_version")
         if isinstance(version, str) and version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
             raise SchemaError("schema_version", f"{version} is not {SCHEMA_VERSION.split('.')[0]}.x")
-    return from_plain(Document, data, "", strict=strict)  # type: ignore[no-any-return]
+    return from_plain(Document, data, "", strict=strict)
 
 
 def load_document(path: Path) -> Document:

@@ -78,8 +78,9 @@ def write_results(
             stage.add(ANALYSIS, json_text(data))
             stage.add(FRAMES, frames_csv(analysis))
             stage.add(SERIES, npz)
-            for file, content in {**images, REPORT: page}.items():
-                stage.add(file, content)
+            for file, image in images.items():
+                stage.add(file, image)
+            stage.add(REPORT, page)
             return Written(tuple(stage.commit()), doc, data)
     except OSError as exc:
         raise ResultsError(
