@@ -289,7 +289,7 @@ def test_report_redraws_from_the_saved_results(tmp_path: Path, cli: Cli) -> None
     # A damaged traces file is refused like a damaged analysis.json, and the report is left as it was.
     (out / "series.npz").write_bytes(b"PK\x03\x04 not a zip")
     proc = cli("report", out / "analysis.json")
-    assert_one_line_error(proc, 7, "series.npz is damaged", "Re-run balance analyze")
+    assert_one_line_error(proc, 7, "series.npz is damaged", "Analyse the clip again")
     assert (out / "report.html").read_text() == page
 
 

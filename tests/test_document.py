@@ -100,7 +100,7 @@ def test_balance_report_refuses_a_damaged_analysis(
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err and not out
     assert lines[0].startswith(f"balance: {path} is not a valid analysis.json (")
-    assert CASES[change] in lines[0] and "Re-run balance analyze" in lines[0]
+    assert CASES[change] in lines[0] and "Analyse the clip again" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["analysis.json"]  # no report
 
 

@@ -272,11 +272,11 @@ def from_json(data: Any, *, strict: bool = False) -> Document:
 def load_document(path: Path) -> Document:
     """analysis.json at `path`, checked; ResultsError (one line) when it is missing, unreadable or damaged."""
     path = Path(path)
-    todo = "Re-run balance analyze on the clip to write it again"
+    todo = "Analyse the clip again to write it anew"
     try:
         data = json.loads(path.read_bytes())
     except FileNotFoundError as exc:
-        raise ResultsError(f"no saved analysis at {path}", "Give the analysis.json that balance analyze wrote") from exc
+        raise ResultsError(f"no saved analysis at {path}", "Give the analysis.json this tool wrote") from exc
     except IsADirectoryError as exc:
         raise ResultsError(f"{path} is a folder", "Give the analysis.json inside it") from exc
     except OSError as exc:

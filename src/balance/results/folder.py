@@ -115,7 +115,7 @@ def render_report(doc: Document, out_html: Path, *, plots_dir: Path | None, name
         try:
             traces = load_series(series)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise ResultsError(f"{series} is damaged ({exc})", "Re-run balance analyze on the clip") from exc
+            raise ResultsError(f"{series} is damaged ({exc})", "Analyse the clip again") from exc
         images.update(draw_all(doc, traces))
         snapshot = series.parent / SNAPSHOT
         if snapshot.is_file():

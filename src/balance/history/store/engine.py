@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from balance.config import DB_ENV, settings
+from balance.config import settings
 from balance.errors import StoreError
 
 # Long enough to wait out another process's import (a few ms per transaction), short enough to report
@@ -83,13 +83,13 @@ def resolve(db: Path | str | None) -> Target:
 
 
 def _todo() -> str:
-    return f"Give --db / {DB_ENV} a file path, sqlite:///path or postgresql://user@host/database"
+    return "Give the history database as a file path, sqlite:///path or postgresql://user@host/database"
 
 
 def refuse_non_sqlite(path: Path) -> None:
     """Reject a non-empty file that is not SQLite before SQLite touches it (it must stay byte-for-byte)."""
     if path.is_dir():
-        raise StoreError(f"{path} is a folder, not a database file", "Give --db a file path")
+        raise StoreError(f"{path} is a folder, not a database file", "Give a file path for the history", option="db")
     try:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_HEADER))
@@ -103,7 +103,8 @@ def refuse_non_sqlite(path: Path) -> None:
         raise StoreError(
             f"{path} is not a balance history database (not an SQLite file: damaged or something else); "
             "it was left untouched",
-            f"Restore it from a backup, or point --db / {DB_ENV} at a new file",
+            "Restore it from a backup, or give a new history file",
+            option="db",
         )
 
 
@@ -139,7 +140,8 @@ def make_engine(target: Target) -> Engine:
 def damaged(target: Target, detail: str) -> StoreError:
     return StoreError(
         f"the history database {target.where} is damaged ({detail}); it was left untouched",
-        f"Restore it from a backup, or point --db / {DB_ENV} at a new file",
+        "Restore it from a backup, or give a new history file",
+        option="db",
     )
 
 

@@ -49,7 +49,7 @@ def name_key(name: str) -> str:
 def clean_name(name: str) -> str:
     clean = " ".join(name.split())
     if not clean:
-        raise StoreError("the person's name is empty", 'Give a name, e.g. --name "Sam"')
+        raise StoreError("the person's name is empty", "Give the person's name", option="name")
     return clean
 
 
@@ -58,9 +58,9 @@ def _number(value: Any, what: str, lo: float, hi: float) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise StoreError(f"the analysis has an invalid {what} ({value!r})", "Re-run balance analyze on the clip")
+        raise StoreError(f"the analysis has an invalid {what} ({value!r})", "Analyse the clip again")
     if not lo <= value <= hi:
-        raise StoreError(f"the analysis has {what} = {value}, outside {lo}-{hi}", "Re-run balance analyze on the clip")
+        raise StoreError(f"the analysis has {what} = {value}, outside {lo}-{hi}", "Analyse the clip again")
     return float(value)
 
 
@@ -81,7 +81,7 @@ def _tripod_shares(tripod: Any) -> list[float | None]:
         return [None, None, None]
     split = tripod.get("split", tripod)
     if not isinstance(split, Mapping):
-        raise StoreError("the analysis has a malformed tripod split", "Re-run balance analyze on the clip")
+        raise StoreError("the analysis has a malformed tripod split", "Analyse the clip again")
     return [_number(split.get(k), f"tripod {k} share", 0.0, 1.0) for k in ("inner_ball", "outer_ball", "big_toe")]
 
 
@@ -89,7 +89,7 @@ def v2_values(trial: Mapping[str, Any]) -> tuple[Any, ...]:
     tripod = trial.get("tripod")
     flags = trial.get("flags") or []
     if not isinstance(flags, list) or not all(isinstance(f, Mapping) for f in flags):
-        raise StoreError("the analysis has malformed flags (expected a list of objects)", "Re-run balance analyze")
+        raise StoreError("the analysis has malformed flags (expected a list of objects)", "Analyse the clip again")
     decomposition = trial.get("decomposition")
     return (
         *_score(trial),
@@ -124,10 +124,10 @@ def trial_row(index: int, trial: Mapping[str, Any]) -> dict[str, Any]:
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise StoreError(
             f"trial {index + 1} of the analysis is incomplete ({type(exc).__name__}: {exc})",
-            "Store only documents written by balance analyze",
+            "Store only analyses written by this tool",
         ) from exc
     if leg not in SIDES:
-        raise StoreError(f"trial {index + 1} has stance leg {leg!r}", "Store only documents written by balance analyze")
+        raise StoreError(f"trial {index + 1} has stance leg {leg!r}", "Store only analyses written by this tool")
     return dict(zip(TRIAL_COLUMNS, row + v2_values(trial), strict=True))
 
 
@@ -140,10 +140,10 @@ def document_key(analysis: Mapping[str, Any]) -> tuple[str, str, str, list[Any]]
         trials = analysis["trials"]
     except (KeyError, TypeError) as exc:
         raise StoreError(
-            f"not a balance analysis document (missing {exc})", "Store the JSON written by balance analyze"
+            f"not a balance analysis document (missing {exc})", "Store the analysis.json this tool wrote"
         ) from exc
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise StoreError(f"the analysis has an invalid clip SHA-256 ({sha!r})", "Re-run balance analyze on the clip")
+        raise StoreError(f"the analysis has an invalid clip SHA-256 ({sha!r})", "Analyse the clip again")
     if not isinstance(trials, list) or not trials:
         raise StoreError("the analysis has no trials to store", "Analyse a clip with at least one single-leg stance")
     return sha, path, version, trials

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, exc, inspect, text
 
 import balance.history.store.engine as eng
-from balance.config import DB_ENV
 from balance.errors import StoreError
 from balance.history.model import EYES, Conditions, ImportResult, Programme, TrialRecord
 from balance.history.store.rows import TRIAL_COLUMNS, clean_name, document_key, name_key, record, trial_row
@@ -57,7 +56,8 @@ class Store:
             except OSError as error:
                 raise StoreError(
                     f"cannot open the history database {db_target.where} ({error})",
-                    f"Check the folder is writable, or choose another file with --db or {DB_ENV}",
+                    "Check the folder is writable, or choose another history file",
+                    option="db",
                 ) from error
         self._engine = eng.make_engine(db_target)
         try:
@@ -112,7 +112,8 @@ class Store:
                 raise StoreError(
                     f"{self.where} is a database but not a balance history (tables: "
                     f"{', '.join(sorted(tables))}); it was left untouched",
-                    f"Point --db / {DB_ENV} at the balance history or a new database",
+                    "Give the balance history or a new database",
+                    option="db",
                 )
             version = int(conn.execute(text("SELECT coalesce(max(version), 0) FROM schema_migrations")).scalar_one())
         if version > LATEST_VERSION:
@@ -232,9 +233,13 @@ class Store:
         sha, path, version, trials = document_key(analysis)
         rows = [trial_row(i, t) for i, t in enumerate(trials)]
         if week is not None and not 1 <= week <= 52:
-            raise StoreError(f"week {week} is outside 1-52", "Give the programme week, e.g. --week 1")
+            raise StoreError(f"week {week} is outside 1-52", "Give the programme week, 1 to 52", option="week")
         if conditions.eyes not in ("", *EYES):
-            raise StoreError(f"eyes must be open or closed, not {conditions.eyes!r}", "Use --eyes open or closed")
+            raise StoreError(
+                f"eyes must be open or closed, not {conditions.eyes!r}",
+                "Say whether the eyes were open or closed",
+                option="eyes",
+            )
         document = json.dumps(analysis, allow_nan=False)
 
         def store(conn: Connection) -> ImportResult:
@@ -308,7 +313,8 @@ class Store:
             raise StoreError(
                 f"the session of {recorded_on.isoformat()} ({conditions.words()}) is already week {stored_week}, "
                 f"not week {week}",
-                "Give the same --week for clips recorded on the same day, or leave --week out",
+                "Give the same week for clips recorded on the same day, or leave the week out",
+                option="week",
             )
         if week is not None and stored_week is None:
             conn.execute(text("UPDATE sessions SET week = :week WHERE id = :id"), {"week": week, "id": session_id})
@@ -325,7 +331,11 @@ class Store:
     def start_programme(self, name: str, *, start: date, weeks: int) -> Programme:
         """Start (or restart) `name`'s programme; sessions without an explicit week count from `start`."""
         if not 1 <= weeks <= 52:
-            raise StoreError(f"a {weeks}-week programme is outside 1-52 weeks", "Give --weeks, e.g. --weeks 6")
+            raise StoreError(
+                f"a {weeks}-week programme is outside 1-52 weeks",
+                "Give the programme's length in weeks, e.g. 6",
+                option="weeks",
+            )
 
         def start_it(conn: Connection) -> None:
             person_id, _ = self._person(conn, name)
@@ -415,5 +425,6 @@ class Store:
 def _missing(where: str) -> StoreError:
     return StoreError(
         f"there is no history database at {where}",
-        "Save an analysis first (balance analyze CLIP --name NAME), or give the right --db",
+        "Save an analysis with a name first, or give the right history database",
+        option="db",
     )
