@@ -47,7 +47,7 @@ const pl = await PoseLandmarker.createFromOptions(fs, {baseOptions: {modelAssetP
 v.srcObject = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}});
 await v.play();
 // The page records the clip as the app does (H.264, 5 Mbit/s, a chunk a second), so both designs pay for it.
-const rec = new MediaRecorder(v.srcObject, {mimeType: "video/mp4;codecs=avc1", videoBitsPerSecond: 5000000});
+const rec = new MediaRecorder(v.srcObject, {mimeType: "video/webm;codecs=h264", videoBitsPerSecond: 5000000});
 let recorded = 0;
 rec.ondataavailable = (e) => { recorded += e.data.size; };
 rec.start(1000);

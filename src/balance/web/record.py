@@ -21,6 +21,7 @@ import math
 import os
 import shutil
 import struct
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -177,9 +178,10 @@ def add_routes(
         except VideoError as exc:
             os.replace(clip, folder / PARTIAL)  # not a clip the library can read: the browser may send it again
             raise VideoError(exc.what.replace(str(clip), "the recording"), exc.todo) from exc
+        analysed = await run_in_threadpool(_with_timestamps, clip)
         when = datetime.fromtimestamp(rec.started).strftime("%Y-%m-%d %H:%M")
         return manager.submit(
-            Job(id=upload_id, client=rec.client, filename=f"recording {when}", clip=clip.name, **rec.fields)
+            Job(id=upload_id, client=rec.client, filename=f"recording {when}", clip=analysed.name, **rec.fields)
         )
 
     async def adopt(upload_id: str, folder: Path, rec: Recording) -> None:
@@ -301,6 +303,25 @@ def _container(path: Path) -> str:
     with path.open("rb") as f:
         head = f.read(12)
     return ".mp4" if head[4:8] == b"ftyp" else ".webm"
+
+
+def _with_timestamps(clip: Path) -> Path:
+    """The clip to analyse: a browser's WebM has no duration or frame rate in its header (MediaRecorder writes
+    it as a stream), so its H.264 is copied, not re-encoded, into an MP4 beside it, which has both; the raw
+    WebM stays as recorded. A WebM that MP4 cannot hold (VP8) is analysed as it is."""
+    import imageio_ffmpeg
+
+    if clip.suffix != ".webm":
+        return clip
+    out = clip.with_suffix(".mp4")
+    tmp = clip.with_name("remux.partial.mp4")  # the extension must stay: it picks the container
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(clip), "-map", "0:v:0", "-c", "copy"]
+    done = subprocess.run([*cmd, "-movflags", "+faststart", str(tmp)], capture_output=True, timeout=600)
+    if done.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        return clip
+    os.replace(tmp, out)
+    return out
 
 
 def _judge(test: LiveTest, message: bytes) -> dict[str, Any] | None:
