@@ -235,10 +235,17 @@ def _model_sd(w: Window, foot_px: float) -> float:
     return float(np.nanstd(means))
 
 
-def weight_answer(mean: float, sd: float, view: str, vertical: Vertical) -> tuple[str, str]:
-    """Outside / centred / inside / cannot_tell, and why, for the mean side-to-side position and its SD."""
+def middle_band() -> tuple[float, float]:
+    """The tripod's middle band, side to side (foot lengths, + towards the big toe): a quarter of the tripod's
+    width either side of its centre line (flags.py). "Centred" means the whole 95 % interval lies within it."""
     centre = float(np.mean([p[1] for p in TRIPOD.values()]))
     margin = 0.25 * (TRIPOD["inner_ball"][1] - TRIPOD["outer_ball"][1])
+    return centre - margin, centre + margin
+
+
+def weight_answer(mean: float, sd: float, view: str, vertical: Vertical) -> tuple[str, str]:
+    """Outside / centred / inside / cannot_tell, and why, for the mean side-to-side position and its SD."""
+    low, high = middle_band()
     if view != "front":
         return "cannot_tell", (
             f"a {view} view does not show the side-to-side position of the weight; film from the front or from behind"
@@ -249,11 +256,11 @@ def weight_answer(mean: float, sd: float, view: str, vertical: Vertical) -> tupl
             "which uses up the side-to-side position; start the clip standing on both feet for 2 s"
         )
     lo, hi = mean - Z95 * sd, mean + Z95 * sd
-    if lo > centre + margin:
+    if lo > high:
         return "inside", "the whole 95 % interval lies on the big-toe side of the tripod's middle band"
-    if hi < centre - margin:
+    if hi < low:
         return "outside", "the whole 95 % interval lies on the little-toe side of the tripod's middle band"
-    if centre - margin <= lo and hi <= centre + margin:
+    if low <= lo and hi <= high:
         return "centred", "the whole 95 % interval lies within the tripod's middle band"
     return "cannot_tell", (
         "the 95 % interval reaches both the tripod's middle band and beyond it: one camera in front cannot place "

@@ -31,6 +31,7 @@ from balance.results.canvas import (
     FREE,
     STANCE,
     WHITE,
+    Canvas,
     Colour,
     ascii_text,
     dashed,
@@ -38,7 +39,7 @@ from balance.results.canvas import (
     shade,
     wrap,
 )
-from balance.results.scene import FOOT_OUTLINE, MIN_VISIBILITY, Moment
+from balance.results.scene import ANSWER_HEAD, FOOT_OUTLINE, MIN_VISIBILITY, ROLL_BAR_FORE_AFT, SHOWN_ROLL_DEG, Moment
 
 TRAIL_S = 1.0
 FLAG_LINE_CHARS = 24
@@ -90,7 +91,8 @@ class SkeletonAnnotator:
 
 class BaseOfSupportAnnotator:
     """The stance foot's extent along the axis the camera sees, on the floor line, as the tripod estimate
-    models it: the ball's width in a front view, heel to toe tip in a side view."""
+    models it: the ball's width in a front view, heel to toe tip in a side view; level with the true floor
+    (square to the camera-roll-corrected vertical)."""
 
     def annotate(self, image: np.ndarray, at: Moment) -> None:
         view = at.view
@@ -100,14 +102,15 @@ class BaseOfSupportAnnotator:
         heel, toe, y = feet[1], feet[2], view.floor_y
         if not math.isfinite(y) or not np.all(np.isfinite(heel)) or not np.all(np.isfinite(toe)):
             return
+        across = at.scene.across
         if view.view == "front":
-            axis_x = float(np.mean(feet[:, 0]))
+            centre = np.array([float(np.mean(feet[:, 0])), y])
             half = FOOT_HALF_WIDTH * view.foot_px
-            a, b = np.array([axis_x - half, y]), np.array([axis_x + half, y])
-        elif view.view == "side":
-            a, b = np.array([heel[0], y]), np.array([heel[0] + view.toe_sign * view.foot_px, y])
+            a, b = centre - half * across, centre + half * across
         else:
-            a, b = np.array([heel[0], y]), np.array([toe[0], y])
+            a = np.array([heel[0], y])
+            length = view.toe_sign * view.foot_px if view.view == "side" else float(np.dot(toe - heel, across))
+            b = a + length * across
         at.scene.canvas.line(image, a, b, BASE, at.scene.canvas.px(8))
 
 
@@ -126,13 +129,14 @@ class SwayTrailAnnotator:
 
 
 class CentreOfMassAnnotator:
-    """The centre of mass (the quartered disc) and its plumb line down to the floor."""
+    """The centre of mass (the quartered disc) and its plumb line down to the floor, along the true vertical
+    (the camera's roll undone, as every measurement is)."""
 
     def annotate(self, image: np.ndarray, at: Moment) -> None:
         com, c = at.com, at.scene.canvas
-        if not np.all(np.isfinite(com)) or not math.isfinite(at.floor_y):
+        foot = at.plumb_foot()
+        if not np.all(np.isfinite(com)) or not np.all(np.isfinite(foot)):
             return
-        foot = np.array([com[0], at.floor_y])
         dashed(image, com, foot, DARK, c.px(5), c.px(14))
         dashed(image, com, foot, COM, c.px(2), c.px(14))
         r = c.px(11)
@@ -159,9 +163,19 @@ class TimerAnnotator:
             title, colour, sub = _between_trials(at)
         big, small = 1.2, 0.75
         (tw, th), (sw, sh) = c.text_size(title, big), c.text_size(sub, small)
-        shade(image, 0, 0, max(tw, sw) + 2 * pad, th + sh + 3 * pad)
+        note = roll_note(at)
+        nw, nh = c.text_size(note, 0.55) if note else (0, -pad)
+        shade(image, 0, 0, max(tw, sw, nw) + 2 * pad, th + sh + nh + 4 * pad)
         c.text(image, title, (pad, pad + th), big, colour)
         c.text(image, sub, (pad, 2 * pad + th + sh), small, WHITE)
+        if note:
+            c.text(image, note, (pad, 3 * pad + th + sh + nh), 0.55, WHITE)
+
+
+def roll_note(at: Moment) -> str | None:
+    """'camera tilted N deg: corrected' when the roll undone before measuring is worth saying."""
+    roll = at.scene.vertical.roll_deg
+    return f"camera tilted {abs(roll):.0f} deg: corrected" if abs(roll) >= SHOWN_ROLL_DEG else None
 
 
 def _between_trials(at: Moment) -> tuple[str, Colour, str]:
@@ -195,47 +209,137 @@ class LegendAnnotator:
             c.text(image, text, (2 * pad + th, y), scale, WHITE)
 
 
+@dataclass(frozen=True)
+class InsetLayout:
+    """Where the foot inset draws: its box, pixels per foot length, the foot's frame (fore-aft, medial; foot
+    lengths) mapped to pixels, the words under the foot (text, scale) and the rolling bar's label."""
+
+    x0: int
+    box_w: int
+    box_h: int
+    scale: float  # pixels per foot length
+    cx: float  # the foot's centre line (medial 0), pixels
+    base_y: float  # the heel (fore-aft 0), pixels
+    mirror: float  # +1: the big-toe side is to the right (a left foot seen from above)
+    lo: tuple[float, float]  # fore-aft, medial range shown
+    hi: tuple[float, float]
+    lines: tuple[tuple[str, float], ...]
+    roll_label: str | None
+
+    def x(self, medial: float) -> float:
+        return self.cx + self.mirror * float(np.clip(medial, self.lo[1], self.hi[1])) * self.scale
+
+    def y(self, fore_aft: float) -> float:
+        return self.base_y - float(np.clip(fore_aft, self.lo[0], self.hi[0])) * self.scale
+
+    def to_px(self, fore_aft: float, medial: float) -> tuple[int, int]:
+        return int(round(self.x(medial))), int(round(self.y(fore_aft)))
+
+    def band_px(self, interval: tuple[float, float]) -> tuple[int, int]:
+        """Left and right pixel columns of a side-to-side interval."""
+        a, b = sorted((int(round(self.x(interval[0]))), int(round(self.x(interval[1])))))
+        return a, b
+
+
+INSET_TITLE = "weight on foot (est.)"
+TITLE_TEXT, ANSWER_TEXT, SMALL_TEXT = 0.5, 0.5, 0.4
+# Small enough that the inset stays in the top 40 % of a square 576-pixel clip, clear of the body.
+INSET_SCALE = 150  # pixels per foot length at 720 px high
+
+
+def _wrap_px(c: Canvas, text: str, scale: float, width: int) -> list[str]:
+    """Words on as many lines as it takes to keep each within `width` pixels."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and c.text_size(f"{lines[-1]} {word}", scale)[0] <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
 class FootInsetAnnotator:
-    """Top right, during a trial: the stance foot from above, its tripod and the centre of mass over it
-    (the tripod estimate, from body geometry)."""
+    """Top right, during a trial: the stance foot from above with its tripod, and the tripod's answer as the
+    document states it: the 95 % interval of the mean side-to-side position as a band (never a point: one
+    camera cannot place the mean more finely), the answer in words with a short reason, and, in a front view,
+    how far the weight rolls either side of its mean (the centre of pressure's range, which the view can
+    tell) with the centre of mass's offset from its mean now."""
+
+    def layout(self, at: Moment) -> InsetLayout | None:
+        view, c = at.view, at.scene.canvas
+        if view is None or view.projection is None or not view.grid[0] <= at.t_s <= view.grid[-1]:
+            return None
+        said = view.answer
+        pad, scale = c.px(8), c.px(INSET_SCALE)
+        # The band may reach past the foot; the map widens to show it (up to 0.9 foot lengths either side).
+        reach = min(0.9, max(0.3, abs(said.ci95[0]) + 0.05, abs(said.ci95[1]) + 0.05))
+        lo, hi = (-0.06, -reach), (1.08, reach)
+        tw, th = c.text_size(INSET_TITLE, TITLE_TEXT)
+        width = max(int((hi[1] - lo[1]) * scale), tw)
+        lines = [(ANSWER_HEAD.get(said.answer, said.answer), ANSWER_TEXT)]
+        lines += [(line, SMALL_TEXT) for line in _wrap_px(c, said.reason, SMALL_TEXT, width)]
+        box_w = max(width, *(c.text_size(text, k)[0] for text, k in lines)) + 2 * pad
+        text_h = sum(c.text_size(text, k)[1] + pad for text, k in lines)
+        box_h = int((hi[0] - lo[0]) * scale) + th + text_h + 3 * pad
+        x0 = c.w - box_w
+        base_y = th + 2 * pad + hi[0] * scale
+        mirror = 1.0 if view.stance == "left" else -1.0
+        roll = None if said.cop_roll_95 is None else f"rolls +-{said.cop_roll_95:.2f}"
+        return InsetLayout(x0, box_w, box_h, scale, x0 + box_w / 2, base_y, mirror, lo, hi, tuple(lines), roll)
 
     def annotate(self, image: np.ndarray, at: Moment) -> None:
-        view, c, t_s = at.view, at.scene.canvas, at.t_s
-        if view is None or view.projection is None or not view.grid[0] <= t_s <= view.grid[-1]:
+        lay = self.layout(at)
+        if lay is None or at.view is None:
             return
-        pad = c.px(10)
-        title = "weight on foot (est.)"
-        tw, th = c.text_size(title, 0.55)
-        scale = c.px(190)  # pixels per foot length
-        lo, hi = np.array([-0.1, -0.42]), np.array([1.12, 0.42])  # fore-aft, medial range shown
-        box_w = max(int((hi[1] - lo[1]) * scale), tw) + 2 * pad
-        box_h = int((hi[0] - lo[0]) * scale) + th + 3 * pad
-        x0, y0 = c.w - box_w, 0
-        shade(image, x0, y0, c.w, box_h)
-        c.text(image, title, (x0 + pad, y0 + pad + th), 0.55, WHITE)
-        # Toes up; a left foot has its big toe on the right, as seen looking down at it.
-        mirror = 1.0 if view.stance == "left" else -1.0
-        cx, base_y = x0 + box_w / 2, y0 + box_h - pad + lo[0] * scale
-
-        def to_px(fa: float, med: float) -> tuple[int, int]:
-            fa, med = float(np.clip(fa, lo[0], hi[0])), float(np.clip(med, lo[1], hi[1]))
-            return int(round(cx + mirror * med * scale)), int(round(base_y - fa * scale))
-
-        outline = np.array([to_px(fa, med) for fa, med in FOOT_OUTLINE], dtype=np.int32)
+        c, said = at.scene.canvas, at.view.answer
+        pad = c.px(8)
+        shade(image, lay.x0, 0, c.w, lay.box_h)
+        th = c.text_size(INSET_TITLE, TITLE_TEXT)[1]
+        c.text(image, INSET_TITLE, (lay.x0 + pad, pad + th), TITLE_TEXT, WHITE)
+        outline = np.array([lay.to_px(fa, med) for fa, med in FOOT_OUTLINE], dtype=np.int32)
         cv2.fillPoly(image, [outline], FOOT_FILL, cv2.LINE_AA)
         cv2.polylines(image, [outline], True, DARK, c.px(2), cv2.LINE_AA)
-        tri = np.array([to_px(*p) for p in TRIPOD.values()], dtype=np.int32)
+        # The 95 % interval of the mean side-to-side position, heel to toe: see-through, edges drawn, labelled.
+        xa, xb = lay.band_px(said.ci95)
+        ya, yb = int(round(lay.y(1.0))), int(round(lay.y(0.0)))
+        roi = image[ya:yb, xa : xb + 1]
+        roi[:] = (0.7 * roi + 0.3 * np.array(COM, np.float32)).astype(np.uint8)
+        for x in (xa, xb):
+            cv2.line(image, (x, ya), (x, yb), COM, c.px(2), cv2.LINE_AA)
+        c.text(image, "95 %", (xa + c.px(4), yb), SMALL_TEXT, WHITE)
+        tri = np.array([lay.to_px(*p) for p in TRIPOD.values()], dtype=np.int32)
         cv2.polylines(image, [tri], True, BASE, c.px(2), cv2.LINE_AA)
         for q in tri:
             cv2.circle(image, (int(q[0]), int(q[1])), c.px(5), BASE, -1, cv2.LINE_AA)
-        sel = (view.grid > t_s - TRAIL_S) & (view.grid <= t_s)
-        trail = [to_px(*p) for p in view.projection[sel] if np.all(np.isfinite(p))]
-        if len(trail) > 1:
-            cv2.polylines(image, [np.array(trail, dtype=np.int32)], False, COM, c.px(2), cv2.LINE_AA)
-        now = [np.interp(t_s, view.grid, view.projection[:, k]) for k in (0, 1)]
-        if np.all(np.isfinite(now)):
-            cv2.circle(image, to_px(*now), c.px(8), DARK, -1, cv2.LINE_AA)
-            cv2.circle(image, to_px(*now), c.px(6), COM, -1, cv2.LINE_AA)
+        if lay.roll_label is not None:
+            self._rolling(image, at, lay)
+        y = int(round(lay.y(lay.lo[0]))) + pad
+        for k, (text, scale) in enumerate(lay.lines):
+            y += c.text_size(text, scale)[1]
+            c.text(image, text, (lay.x0 + pad, y), scale, STANCE if k == 0 else WHITE)
+            y += pad
+
+    @staticmethod
+    def _rolling(image: np.ndarray, at: Moment, lay: InsetLayout) -> None:
+        """The centre of pressure's range either side of the mean, as a bar with end caps and its size in
+        words, and the centre of mass's offset from its own mean now as a dot on it."""
+        view, c = at.view, at.scene.canvas
+        assert view is not None and view.projection is not None and view.answer.cop_roll_95 is not None
+        mean, roll = float(np.mean(view.answer.ci95)), view.answer.cop_roll_95
+        y = int(round(lay.y(ROLL_BAR_FORE_AFT)))
+        a, b = int(round(lay.x(mean - roll))), int(round(lay.x(mean + roll)))
+        cap = c.px(6)
+        for width, colour in ((c.px(6), DARK), (c.px(3), WHITE)):
+            cv2.line(image, (a, y), (b, y), colour, width, cv2.LINE_AA)
+            for x in (a, b):
+                cv2.line(image, (x, y - cap), (x, y + cap), colour, width, cv2.LINE_AA)
+        medial = view.projection[:, 1]
+        now = float(np.interp(at.t_s, view.grid, medial)) - float(np.nanmean(medial))
+        if math.isfinite(now):
+            c.dot(image, np.array([lay.x(mean + now), y]), c.px(4), COM)
+        label = str(lay.roll_label)
+        lw, lh = c.text_size(label, SMALL_TEXT)
+        c.text(image, label, (int(lay.cx - lw / 2), y + cap + lh + c.px(2)), SMALL_TEXT, WHITE)
 
 
 class FlagAnnotator:

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from balance.assess.catalogue import flag_words
+from balance.assess.tripod import middle_band
 from balance.results.document import Document, Trial
 from balance.results.plots import AXIS_LABEL, TRIPOD_WORDS, UNIT_LABEL
+from balance.results.scene import ANSWER_HEAD
 
 SNAPSHOT = "snapshot.jpg"
 
@@ -138,10 +140,33 @@ def _wobble(trial: Trial) -> str:
 
 
 def _tripod(trial: Trial) -> str:
+    """The programme's question answered as the document answers it: outside, centred, inside or "this view
+    cannot tell", with the reason, the 95 % interval and how far the weight rolls; the tripod split only as
+    the model's guess inside that interval."""
     tripod = trial.tripod
-    text = ", ".join(f"{words} {_pct(getattr(tripod.split, key))}" for key, words in TRIPOD_WORDS.items())
-    text += f"; outside the tripod {_pct(tripod.time_outside_tripod)} of the time"
-    return text + " <em>(estimate from body geometry, not a pressure measurement)</em>"
+    split = ", ".join(f"{words} {_pct(getattr(tripod.split, key))}" for key, words in TRIPOD_WORDS.items())
+    if tripod.answer is None or tripod.medial_ci95 is None:
+        text = split + f"; outside the tripod {_pct(tripod.time_outside_tripod)} of the time"
+        return text + " <em>(estimate from body geometry, not a pressure measurement)</em>"
+    lo, hi = tripod.medial_ci95
+    low, high = middle_band()
+    head = ANSWER_HEAD.get(tripod.answer, tripod.answer)
+    text = (
+        f"<strong>{esc(head)}</strong>: {esc(tripod.reason or '')}. <br>Side to side: the mean lies between "
+        f"{lo:+.2f} and {hi:+.2f} foot lengths (95 % interval; + towards the big toe; the middle band is "
+        f"{low:+.2f} to {high:+.2f})."
+    )
+    if tripod.cop_roll_95 is not None:
+        text += (
+            f" <br>Rolling: the weight rolled up to {tripod.cop_roll_95:.2f} foot lengths either side of its mean "
+            "(centre of pressure from the inverted pendulum; this the view can tell)."
+        )
+    else:
+        text += f" <br>Rolling: not measured in a {esc(trial.metrics.view)} view (front view only)."
+    return text + (
+        f" <br><small>The model's split, as uncertain as the interval: {split}. Estimate from body geometry, "
+        "not a pressure measurement.</small>"
+    )
 
 
 def _flags(trial: Trial) -> str:

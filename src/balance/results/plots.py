@@ -16,9 +16,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, Polygon
 from scipy import stats
 
+from balance.assess.tripod import middle_band
 from balance.pipeline import Analysis
 from balance.results.document import Document, Trial
-from balance.results.scene import FOOT_OUTLINE
+from balance.results.scene import ANSWER_HEAD, FOOT_OUTLINE, ROLL_BAR_FORE_AFT, short_reason
 
 SERIES_FORMAT = "balance-series-1"
 DPI = 100
@@ -251,10 +252,19 @@ def stabilogram(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> bytes | No
 
 
 def tripod_map(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> bytes | None:
-    """The stance foot from above, its tripod, and where the centre of mass stood over it (a density)."""
+    fig = tripod_figure(trial, s, k)
+    return None if fig is None else _png(fig)
+
+
+def tripod_figure(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> Figure | None:
+    """The stance foot from above with its tripod, and the tripod's answer as the document states it: the 95 %
+    interval of the mean side-to-side position as a band across the foot (never a point), the middle band
+    that "centred" means, how far the weight rolls either side of its mean (front view), and the answer in
+    words with its reason."""
     if "tripod_projection" not in s:
         return None
-    pts = {key: getattr(trial.tripod.tripod_points, key) for key in TRIPOD_KEYS}
+    tripod = trial.tripod
+    pts = {key: getattr(tripod.tripod_points, key) for key in TRIPOD_KEYS}
     # Seen from above with the toes up: a left foot has its big toe on the right, a right foot on the left.
     mirror = -1.0 if trial.stance_leg == "right" else 1.0
 
@@ -262,45 +272,30 @@ def tripod_map(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> bytes | Non
         a = np.asarray(fa_med, dtype=float).reshape(-1, 2)
         return np.column_stack([mirror * a[:, 1], a[:, 0]])
 
-    proj = xy(_finite(np.asarray(s["tripod_projection"], dtype=float).reshape(-1, 2)))
     fig, ax = _figure("tripod")
     ax.add_patch(Polygon(xy(FOOT_OUTLINE), closed=True, facecolor="#f4efe6", edgecolor="0.3", lw=1.2))
-    # The foot plus wherever the centre of mass went (the tripod estimate can place it off the foot), capped
-    # so that a few wild samples do not shrink the foot to a speck.
-    lo, hi = np.array([-0.45, -0.15]), np.array([0.45, 1.15])
-    if len(proj):
-        reach = max(float(np.percentile(np.abs(proj[:, 0]), 98)) * 1.1, 0.45)
-        lo = np.array([-reach, min(lo[1], float(np.percentile(proj[:, 1], 1)) - 0.05)])
-        hi = np.array([reach, max(hi[1], float(np.percentile(proj[:, 1], 99)) + 0.05)])
-        lo, hi = np.maximum(lo, [-1.2, -0.6]), np.minimum(hi, [1.2, 1.8])
-    inside = proj[np.all((proj >= lo) & (proj <= hi), axis=1)]
-    if len(inside) >= 5 and np.ptp(inside, axis=0).min() > 1e-9:
-        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 90), np.linspace(lo[1], hi[1], 130))
-        dens = stats.gaussian_kde(inside.T)(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
-        ax.contourf(gx, gy, dens / dens.max(), levels=np.linspace(0.1, 1, 8), cmap="Reds", alpha=0.75)
-    elif len(inside):
-        ax.plot(inside[:, 0], inside[:, 1], ".", color="#d62728", ms=2)
-    if len(proj):
-        mean = proj.mean(axis=0)
-        ax.plot(*np.clip(mean, lo, hi), "x", color="#7f0000", ms=9, mew=2, label="mean position")
+    ci = tripod.medial_ci95
+    reach = max(0.45, *(abs(v) + 0.08 for v in ci or ()))
+    lo, hi = np.array([-min(reach, 1.2), -0.15]), np.array([min(reach, 1.2), 1.15])
+    low, high = middle_band()
+    for edge in (low, high):
+        ax.axvline(mirror * edge, color="0.45", lw=0.8, ls=":")
+    ax.text(mirror * (low + high) / 2, 1.12, "middle", ha="center", va="center", fontsize=6, color="0.35")
+    if ci is not None:
+        band = sorted(mirror * v for v in ci)
+        ax.axvspan(*band, color="#d62728", alpha=0.22, lw=0, label="95 % interval of the mean", gid="ci95")
+        for x in band:
+            ax.axvline(x, color="#d62728", lw=1.0)
+    if tripod.cop_roll_95 is not None and ci is not None:
+        mean = mirror * float(np.mean(ci))
+        roll = tripod.cop_roll_95
+        ax.errorbar(mean, ROLL_BAR_FORE_AFT, xerr=roll, fmt="none", ecolor="k", elinewidth=1.6, capsize=4, gid="roll")
+        ax.plot([], [], "k-", lw=1.6, label=f"weight rolls +-{roll:.2f} either side\n(foot lengths)")
     tri = xy(np.array([pts[key] for key in TRIPOD_KEYS]))
     ax.add_patch(Polygon(tri, closed=True, fill=False, edgecolor="#2a9d8f", lw=1.2, ls="--"))
-    split = trial.tripod.split
     for key, (x, y) in zip(TRIPOD_KEYS, tri, strict=True):
         ax.plot(x, y, "o", color="#2a9d8f", ms=7, mec="k")
-        words = f"{TRIPOD_WORDS[key]} {100 * getattr(split, key):.0f} %"
-        ax.annotate(words, (x, y), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=7)
-    outside = len(proj) - len(inside)
-    if outside:
-        ax.text(
-            0.5,
-            0.01,
-            f"{100 * outside / len(proj):.0f} % of the time off this map",
-            transform=ax.transAxes,
-            ha="center",
-            fontsize=6,
-            color="#7f0000",
-        )
+        ax.annotate(TRIPOD_WORDS[key], (x, y), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=7)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
@@ -308,10 +303,21 @@ def tripod_map(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> bytes | Non
     ax.set_xlabel(f"{outer}  <  across the foot  >  {inner}  (foot lengths)", fontsize=7)
     ax.set_ylabel("heel  >  toes  (foot lengths)", fontsize=7)
     ax.tick_params(labelsize=6)
-    ax.legend(fontsize=6, loc="upper left", frameon=False)
-    ax.set_title(f"{trial_title(trial, k)}: weight over\nthe foot (estimate, not pressure)", fontsize=8)
-    fig.subplots_adjust(left=0.17, right=0.97, top=0.9, bottom=0.12)
-    return _png(fig)
+    # Lower left: beside the heel, clear of the tripod's labels.
+    ax.legend(fontsize=6, loc="lower left", frameon=False)
+    ax.set_title(f"{trial_title(trial, k)}: weight over the foot\n{tripod_headline(trial)}", fontsize=8)
+    fig.subplots_adjust(left=0.17, right=0.97, top=0.86, bottom=0.12)
+    return fig
+
+
+def tripod_headline(trial: Trial) -> str:
+    """The answer and its short reason, as the video's foot inset says it."""
+    tripod = trial.tripod
+    if tripod.answer is None:
+        return "no answer in this older document"
+    roll = trial.metrics.camera_roll
+    reason = short_reason(tripod.answer, trial.metrics.view, roll.method if roll else None)
+    return f"{ANSWER_HEAD.get(tripod.answer, tripod.answer)}\n({reason})"
 
 
 # --- segment shares ------------------------------------------------------------------------------------

@@ -13,9 +13,17 @@ import numpy as np
 from balance.assess.tripod import FOOT_PER_LEG
 from balance.measure.body import centre_of_mass
 from balance.measure.signals import clean, hampel
+from balance.measure.vertical import Vertical
 from balance.pipeline import Analysis
 from balance.pose import landmarks as lm
 from balance.results.canvas import Canvas
+
+# The picture says the camera was tilted from this roll on: the frontal-plane uprightness of quiet two-leg
+# stance, the reference the roll is measured against, is about 1 degree (measure/vertical.py, Winter 1995).
+SHOWN_ROLL_DEG = 1.0
+# The weight's rolling is drawn across the foot at mid-length (fore-aft, foot lengths), where the foot is narrowest.
+ROLL_BAR_FORE_AFT = 0.45
+ANSWER_HEAD = {"outside": "outside", "centred": "centred", "inside": "inside", "cannot_tell": "this view cannot tell"}
 
 # Below this MediaPipe visibility a landmark is a guess; its bones are drawn thin so they do not mislead.
 MIN_VISIBILITY = 0.5
@@ -63,6 +71,30 @@ def smooth_points(t: np.ndarray, p: np.ndarray, valid: np.ndarray, fs: float) ->
     return out
 
 
+def short_reason(answer: str, view: str, roll_method: str | None) -> str:
+    """The tripod answer's reason in a few words (the document's `reason` says it in full)."""
+    if view != "front":
+        return f"{view} view: film from the front"
+    if roll_method == "steady_hold":
+        return "no two-leg standing to find the vertical"
+    return {
+        "outside": "95 % interval beyond the middle",
+        "inside": "95 % interval beyond the middle",
+        "centred": "95 % interval within the middle",
+    }.get(answer, "95 % interval spans middle and edge")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The tripod's answer as the document states it: the mean side-to-side position's 95 % interval, the
+    answer and a short reason, and how far the weight rolls either side of its mean (foot lengths)."""
+
+    ci95: tuple[float, float]
+    answer: str
+    reason: str
+    cop_roll_95: float | None
+
+
 @dataclass(frozen=True)
 class TrialView:
     index: int
@@ -75,6 +107,7 @@ class TrialView:
     toe_sign: float  # +1 when the toes point towards +x (side view)
     grid: np.ndarray  # the metrics' time grid
     projection: np.ndarray | None  # (len(grid), 2) centre of mass over the foot: fore-aft, medial (foot lengths)
+    answer: Answer
 
 
 def trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray]) -> list[TrialView]:
@@ -85,8 +118,15 @@ def trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray]) -> list[Tria
         ys = feet[tr.stance_leg][sl, :, 1]
         floor = float(np.nanmedian(np.nanmax(ys, axis=1))) if np.isfinite(ys).any() else math.nan
         toes = feet[tr.stance_leg][sl, 2, 0] - feet[tr.stance_leg][sl, 1, 0]
-        proj = analysis.assessments[k].tripod.projection
+        tripod = analysis.assessments[k].tripod
+        proj = tripod.projection
         ok = np.shape(proj) == (len(m.grid), 2)
+        said = Answer(
+            tripod.medial_ci95,
+            tripod.answer,
+            short_reason(tripod.answer, m.view, m.vertical.method),
+            tripod.cop_roll_95,
+        )
         views.append(
             TrialView(
                 index=k,
@@ -99,6 +139,7 @@ def trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray]) -> list[Tria
                 toe_sign=1.0 if np.nanmean(toes) >= 0 else -1.0,
                 grid=np.asarray(m.grid, dtype=float),
                 projection=np.asarray(proj, dtype=float) if ok else None,
+                answer=said,
             )
         )
     return views
@@ -123,6 +164,12 @@ class Scene:
         self.feet = {s: hampel(self.xy[:, list(lm.FOOT[s])].reshape(n, -1)).reshape(n, 3, 2) for s in lm.SIDES}
         self.trials = trial_views(analysis, self.feet)
         self.state = np.asarray(analysis.timeline.state)
+        # One roll for the whole clip (measure/trial.py clip_vertical); every trial carries it.
+        self.vertical = analysis.trials[0].vertical if analysis.trials else Vertical(0.0, 0.0, "assumed_level", 0)
+        a = math.radians(self.vertical.roll_deg)
+        # The true vertical in the picture (y down): + roll leans its top towards +x (measure/vertical.py).
+        self.down = np.array([-math.sin(a), math.cos(a)])
+        self.across = np.array([math.cos(a), math.sin(a)])
 
     def nearest(self, t_s: float) -> int:
         """The analysed frame closest in time (frames skipped by max_fps borrow their neighbour's pose)."""
@@ -166,3 +213,16 @@ class Moment:
     @property
     def stance(self) -> str | None:
         return self.view.stance if self.view is not None else None
+
+    def floor_point(self) -> np.ndarray:
+        """The floor line under the stance foot (both feet between trials): the feet's mean x, floor_y."""
+        sides = [self.stance] if self.stance is not None else list(lm.SIDES)
+        xs = np.concatenate([self.scene.feet[s][self.i, :, 0] for s in sides])
+        x = float(np.nanmean(xs)) if np.isfinite(xs).any() else math.nan
+        return np.array([x, self.floor_y])
+
+    def plumb_foot(self) -> np.ndarray:
+        """Where the plumb line from the centre of mass meets the floor: along the camera-roll-corrected
+        vertical down to the line through the floor point square to it."""
+        down = self.scene.down
+        return self.com + float(np.dot(self.floor_point() - self.com, down)) * down
