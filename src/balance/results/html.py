@@ -251,7 +251,9 @@ def _figures(images: Mapping[str, bytes], trials: Sequence[Trial]) -> str:
                 images,
                 f"tripod_trial{n}.png",
                 f"tripod map, trial {n}",
-                f"Trial {n}: where the weight sat over the foot (estimate); darker red, more of the time.",
+                f"Trial {n}: the tripod's answer over the foot: red band, the 95 % interval of the weight's "
+                "mean side-to-side position (one camera places it no more finely); dotted, the middle band that "
+                '"centred" means; black bar, how far the weight rolled either side (front view).',
             )
         )
     small.append(
