@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from balance.assess.flags import FOOT_HALF_WIDTH
-from balance.assess.tripod import TRIPOD
+from balance.assess.tripod import TRIPOD, middle_band
 from balance.measure.body import hip_centre, shoulder_centre
 from balance.pose import landmarks as lm
 from balance.pose.skeleton import BODY_BONES, FOOT_BONES, LEG_BONES
@@ -307,6 +307,10 @@ class FootInsetAnnotator:
         for x in (xa, xb):
             cv2.line(image, (x, ya), (x, yb), COM, c.px(2), cv2.LINE_AA)
         c.text(image, "95 %", (xa + c.px(4), yb), SMALL_TEXT, WHITE)
+        # The middle band that "centred" means, dotted as in the tripod map.
+        for edge in middle_band():
+            x = lay.x(edge)
+            dashed(image, np.array([x, ya]), np.array([x, yb]), DARK, c.px(1), c.px(4))
         tri = np.array([lay.to_px(*p) for p in TRIPOD.values()], dtype=np.int32)
         cv2.polylines(image, [tri], True, BASE, c.px(2), cv2.LINE_AA)
         for q in tri:
