@@ -59,7 +59,8 @@ FIT = f"scale=-2:{SIZE[1]},pad={SIZE[0]}:{SIZE[1]}:(ow-iw)/2:0,fps=30,format=yuv
 
 def _clip(out: Path, parts: list[tuple[str, float]]) -> tuple[Path, Path]:
     """An MP4 (for `balance analyze`) and the raw Y4M the fake camera plays (no decoding), from the same frames.
-    parts: ("black", seconds) or (sample clip name, seconds from its start)."""
+    parts: ("black", seconds), (sample clip name, seconds from its start), or ("top:" + clip name, seconds): its
+    upper half only, a person in view with the feet out of the picture."""
     args, chains = [_ffmpeg(), "-v", "error", "-y"], []
     for i, (what, seconds) in enumerate(parts):
         if what == "black":
@@ -67,8 +68,9 @@ def _clip(out: Path, parts: list[tuple[str, float]]) -> tuple[Path, Path]:
         elif what.endswith(".jpeg"):
             args += ["-loop", "1", "-framerate", "30", "-t", str(seconds), "-i", str(SAMPLES / what)]
         else:
-            args += ["-t", str(seconds), "-i", str(SYNTHETIC / what)]
-        chains.append(f"[{i}:v]{FIT}[v{i}]")
+            args += ["-t", str(seconds), "-i", str(SYNTHETIC / what.removeprefix("top:"))]
+        crop = "crop=iw:ih*0.55:0:0," if what.startswith("top:") else ""
+        chains.append(f"[{i}:v]{crop}{FIT}[v{i}]")
     joined = "".join(f"[v{i}]" for i in range(len(parts)))
     graph = ";".join(chains) + f";{joined}concat=n={len(parts)}:v=1[o]"
     mp4, y4m = out.with_suffix(".mp4"), out.with_suffix(".y4m")
@@ -83,8 +85,14 @@ def _clip(out: Path, parts: list[tuple[str, float]]) -> tuple[Path, Path]:
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
     folder = tmp_path_factory.mktemp("camera")
     return {
-        "left": _clip(folder / "left", [("black", 2), ("sway_left_clean.mp4", 6), ("black", 2)]),
-        "right": _clip(folder / "right", [("black", 2), ("sway_right_clean.mp4", 6), ("black", 2)]),
+        "left": _clip(
+            folder / "left",
+            [("black", 1), ("top:sway_left_clean.mp4", 1.5), ("sway_left_clean.mp4", 6), ("black", 2)],
+        ),
+        "right": _clip(
+            folder / "right",
+            [("black", 1), ("top:sway_right_clean.mp4", 1.5), ("sway_right_clean.mp4", 6), ("black", 2)],
+        ),
         # Both legs: the rest between them (5 s) passes while nobody is in view.
         "both": _clip(
             folder / "both",
@@ -258,6 +266,7 @@ def test_one_leg_recorded_in_the_browser(
     assert shown == ["waiting_for_subject", *PHASES[1:], "finished"][: len(shown)] and len(shown) >= 5, shown
     texts = [s["text"].split(": ", 1)[1] for s in out["steps"]]
     for prompt in (
+        "step back until your feet are in view",
         "step into the picture",
         "hold still, hands on hips",
         f"{leg} leg: lift your {free} foot in 3",
