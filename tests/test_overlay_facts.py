@@ -21,6 +21,7 @@ from balance.results import html, plots
 from balance.results.annotators import FootInsetAnnotator, roll_note
 from balance.results.document import Document, build_document
 from balance.results.scene import ANSWER_HEAD, Scene
+from balance.results.text import summary
 
 from .conftest import SAMPLES, analysed
 
@@ -123,3 +124,16 @@ def test_tripod_map_and_report_say_the_same(clip: tuple[Analysis, Document], tmp
         assert f"not measured in a {trial.metrics.view} view" in page
     else:
         assert f"rolled up to {tripod.cop_roll_95:.2f} foot lengths either side" in page
+
+
+def test_summary_claims_no_more_than_the_view_allows(clip: tuple[Analysis, Document]) -> None:
+    analysis, _ = clip
+    tripod = analysis.assessments[0].tripod
+    text = summary(analysis)
+    assert f"Weight on the foot: {tripod.answer_words()}" in text
+    # A front or oblique camera sees the foot end-on: no heel-to-toe figure, and no jitter-only +-0.00 beside it.
+    if tripod.less_reliable_axis in ("fore_aft", "both"):
+        assert "Heel to toe: this view cannot tell" in text
+        assert "foot lengths from the heel" not in text
+    assert "from landmark jitter)" not in text
+    assert "Tripod split (the body model's guess, not pressure" in text

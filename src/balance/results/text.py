@@ -8,6 +8,7 @@ import io
 import numpy as np
 
 from balance.assess.assessment import Assessment
+from balance.assess.tripod import TripodEstimate
 from balance.measure.body import centre_of_mass
 from balance.measure.sway import TraceMetrics
 from balance.measure.trial import AXIS_WORDS
@@ -75,7 +76,7 @@ def summary(analysis: Analysis) -> str:
             if t.name == "stance_foot":
                 lines.append(
                     f"  {'stance foot':16s} mean velocity {t.mean_velocity:5.2f} {unit}/s, "
-                    f"range {t.range[0]:.1f} {unit} across, {t.range[1]:.1f} {unit} up-down (foot shifting)"
+                    f"range {t.range[0]:.1f} {unit} across, {t.range[1]:.1f} {unit} up-down (planted foot landmarks)"
                 )
             else:
                 lines.append(f"  {t.name.replace('_', ' '):16s} {_fmt(t, unit)}")
@@ -97,6 +98,17 @@ def summary(analysis: Analysis) -> str:
     return "\n".join(lines)
 
 
+def _heel_to_toe(tp: TripodEstimate) -> str:
+    # A camera in front sees the foot end-on: heel to toe runs along its line of sight, so it cannot place the
+    # weight along the foot; the number would carry only landmark jitter as its uncertainty.
+    if tp.less_reliable_axis in ("fore_aft", "both"):
+        return "this view cannot tell (the foot points at the camera; film from the side for heel to toe)"
+    return (
+        f"centre of mass {tp.mean_fore_aft:.2f} foot lengths from the heel (estimate; +-{tp.fore_aft_sd:.2f} over the "
+        "hold, landmark jitter and body model not included)"
+    )
+
+
 def _assessment_lines(a: Assessment) -> list[str]:
     d, tp, sc = a.decomposition, a.tripod, a.score
     shares = ", ".join(f"{k} {100 * v:.0f} %" for k, v in d.shares.items())
@@ -106,10 +118,11 @@ def _assessment_lines(a: Assessment) -> list[str]:
         f"  Where the wobble comes from: {d.sentence()} Shares: {shares}.",
         f"  Sway rhythm: {100 * bands['drift']:.0f} % slow drift (<0.5 Hz), {100 * bands['corrective']:.0f} % "
         f"corrective (0.5-2 Hz), {100 * bands['fast_wobble']:.0f} % fast wobble (>2 Hz)",
-        f"  Foot tripod (estimate from body geometry, not pressure): inner ball {100 * tp.split['inner_ball']:.0f} %,"
-        f" outer ball {100 * tp.split['outer_ball']:.0f} %, big toe {100 * tp.split['big_toe']:.0f} %; centre of "
-        f"mass {tp.mean_fore_aft:.2f} foot lengths from the heel (+-{tp.per_frame_sd:.2f} from landmark jitter)",
         f"  Weight on the foot: {tp.answer_words()}",
+        f"  Heel to toe: {_heel_to_toe(tp)}",
+        f"  Tripod split (the body model's guess, not pressure; as uncertain as the side-to-side interval): inner "
+        f"ball {100 * tp.split['inner_ball']:.0f} %, outer ball {100 * tp.split['outer_ball']:.0f} %, big toe "
+        f"{100 * tp.split['big_toe']:.0f} %",
     ]
     if a.flags:
         lines += [f"  ! {f.text}" for f in a.flags]
