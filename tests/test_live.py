@@ -9,6 +9,7 @@ import argparse
 import csv
 import math
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -156,7 +157,11 @@ def test_record_command_plays_a_clip_as_camera(tmp_path: Path, capsys: pytest.Ca
     )
     assert args.handler(args) == 0
     out, err = capsys.readouterr()
-    assert "Live: left leg held 5.0 s from 0.0 s (time_up)" in out
+    # The clip plays in real time: on a busy machine the first frame or two may be dropped, so lift-off (at the
+    # clip's start) is seen within the first 0.2 s and the hold is the 5 s duration to within a frame or two.
+    live = re.search(r"Live: left leg held (\d+\.\d) s from (\d+\.\d) s \(time_up\)", out)
+    assert live, out
+    assert float(live[1]) == pytest.approx(5.0, abs=0.2) and float(live[2]) <= 0.2
     assert "frames/s" in out and "left" in out
     assert "> lift your right foot" in err
     assert len(list(tmp_path.glob("record-*.mp4"))) == 1
