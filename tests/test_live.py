@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import os
 import re
@@ -15,15 +16,16 @@ from pathlib import Path
 import cv2
 import pytest
 
-from balance.cli.record import add_record_command
+from balance.cli.record import add_record_command, asked_legs_noted
 from balance.errors import DisplayError
+from balance.history.store import Store
 from balance.live.machine import Phase
 from balance.live.session import RecordResult, record
-from balance.pipeline import analyze
+from balance.pipeline import Analysis, analyze
 from balance.video.camera import FileAsCamera
 from balance.video.reader import probe
 
-from .conftest import SAMPLES
+from .conftest import SAMPLES, analysed
 
 SWAY = SAMPLES / "synthetic" / "sway_left_clean.mp4"  # 30 s, standing on the left leg from the first frame
 AGREE_S = 0.2
@@ -154,9 +156,15 @@ def test_record_command_plays_a_clip_as_camera(tmp_path: Path, capsys: pytest.Ca
     add_record_command(parser.add_subparsers(dest="command"))
     args = parser.parse_args(
         ["record", "--leg", "left", "--duration", "5", "--camera", str(SWAY), "--no-window", "--out", str(tmp_path)]
+        + ["--name", "Kim", "--db", str(tmp_path / "history.db")]
     )
     assert args.handler(args) == 0
     out, err = capsys.readouterr()
+    # The analysis is written beside the clip, keeps the leg the test asked for, and lands in Kim's history.
+    (doc,) = tmp_path.glob("record-*/analysis.json")
+    notes = json.loads(doc.read_text())["notes"]
+    assert any(n == "recorded live: the test asked for the left leg" for n in notes), notes
+    assert [t.stance_leg for t in Store(tmp_path / "history.db").trials("Kim")] == ["left"]
     # The clip plays in real time: on a busy machine the first frame or two may be dropped, so lift-off (at the
     # clip's start) is seen within the first 0.2 s and the hold is the 5 s duration to within a frame or two.
     live = re.search(r"Live: left leg held (\d+\.\d) s from (\d+\.\d) s \(time_up\)", out)
@@ -165,6 +173,17 @@ def test_record_command_plays_a_clip_as_camera(tmp_path: Path, capsys: pytest.Ca
     assert "frames/s" in out and "left" in out
     assert "> lift your right foot" in err
     assert len(list(tmp_path.glob("record-*.mp4"))) == 1
+
+
+def test_a_stance_on_another_leg_than_asked_is_noted() -> None:
+    analysis = analysed(SWAY)  # a left-leg hold
+    assert isinstance(analysis, Analysis)
+    noted = asked_legs_noted(analysis, ("right",))
+    assert noted.notes[-1] == (
+        "recorded live: the test asked for the right leg, but the clip shows a stance on the left leg: "
+        "check which leg stood"
+    )
+    assert noted.notes[:-1] == analysis.notes
 
 
 @pytest.mark.slow

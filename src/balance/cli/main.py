@@ -168,7 +168,7 @@ def error_line(exc: BalanceError) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "analyze" and args.week is not None and not args.name:
+    if getattr(args, "week", None) is not None and not args.name:
         parser.error("--week needs --name: the week belongs to a person's history")
     _silence_native_logs()
     _show_warnings()

@@ -1,7 +1,7 @@
 """The `balance record` command: a live single-leg stance test from a camera (or a clip played as one).
 
 A thin layer over balance.live.session.record and balance.analyze: argument parsing, the source choice, the
-printed result.
+printed result; the analysis is written and saved to the history as `balance analyze` does.
 """
 
 from __future__ import annotations
@@ -9,12 +9,17 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from balance.cli.history import add_save_options, save_from_args
 from balance.errors import VideoError
 from balance.live.session import LIVE_MODEL, RecordResult, record
 from balance.video.camera import CameraSource, FileAsCamera, LiveSource
+
+if TYPE_CHECKING:
+    from balance.pipeline import Analysis
 
 
 def _duration(text: str) -> float:
@@ -29,7 +34,6 @@ def add_record_command(subparsers: Any) -> argparse.ArgumentParser:
     r = subparsers.add_parser("record", help="test balance live from a camera, save the clip and analyse it")
     r.add_argument("--leg", choices=("left", "right", "both"), default="both", help="stance leg (default both)")
     r.add_argument("--duration", type=_duration, default=30.0, help="seconds per leg before time is up (default 30)")
-    r.add_argument("--name", help="subject's name, used in the file names")
     r.add_argument("--camera", default="0", help="camera index or device (default 0), or a video file to play as one")
     r.add_argument("--no-window", action="store_true", help="no camera window: prompts on the console")
     r.add_argument("--out", type=Path, default=Path("recordings"), help="folder for the clip (default recordings/)")
@@ -38,6 +42,7 @@ def add_record_command(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--width", type=int, default=640, help="camera picture width (default 640)")
     r.add_argument("--height", type=int, default=480, help="camera picture height (default 480)")
     r.add_argument("--fps", type=float, default=30.0, help="camera frame rate to ask for (default 30)")
+    add_save_options(r)
     r.set_defaults(handler=cmd_record)
     return r
 
@@ -57,6 +62,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     A failed analysis keeps its error type, so the exit code and the one line on stderr are analyze's.
     """
     from balance.pipeline import analyze
+    from balance.results.folder import write_results
     from balance.results.text import summary
 
     legs = ("left", "right") if args.leg == "both" else (args.leg,)
@@ -78,9 +84,25 @@ def cmd_record(args: argparse.Namespace) -> int:
             "Check that the camera is connected and not in use by another program",
             option="camera",
         )
-    analysis = analyze(result.clip, model=args.model)
-    print(f"\n{summary(analysis)}")
+    analysis = asked_legs_noted(analyze(result.clip, model=args.model), legs)
+    written = write_results(analysis, result.clip.with_suffix(""), name=args.name)
+    print(f"\n{summary(analysis)}\n\nResults: {written.files[0].parent}")
+    if args.name:
+        print(save_from_args(written.json, args))
     return 0
+
+
+def asked_legs_noted(analysis: Analysis, legs: tuple[str, ...]) -> Analysis:
+    """The analysis with a note of the legs the test asked for, and a warning where the clip shows other ones.
+
+    The person was told which leg to stand on: the analysis finds the stance leg from the body alone, so a
+    disagreement means the person stood on the other leg, or the sides were misread (README, "sides").
+    """
+    found = tuple(dict.fromkeys(m.trial.stance_leg for m in analysis.trials))
+    note = f"recorded live: the test asked for the {' and '.join(legs)} leg{'s' if len(legs) > 1 else ''}"
+    if set(found) != set(legs):
+        note += f", but the clip shows a stance on the {' and '.join(found)} leg: check which leg stood"
+    return replace(analysis, notes=(*analysis.notes, note))
 
 
 def format_result(result: RecordResult) -> str:
