@@ -326,7 +326,7 @@ def worker_count(requested: int | None, duration_s: float) -> int:
     by_memory = max(1, int(free // WORKER_MEMORY)) if free is not None else requested
     allowed = min(requested, cores, by_memory)
     if allowed < requested:
-        why = f"{cores} cores" if allowed == cores else f"{free / 2**30:.1f} GB of free memory"
+        why = f"{cores} cores" if allowed == cores or free is None else f"{free / 2**30:.1f} GB of free memory"
         log.warning("running %d pose processes, not %d: this machine has %s", allowed, requested, why)
     return allowed
 

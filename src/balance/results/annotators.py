@@ -309,8 +309,8 @@ class FootInsetAnnotator:
         c.text(image, "95 %", (xa + c.px(4), yb), SMALL_TEXT, WHITE)
         # The middle band that "centred" means, dotted as in the tripod map.
         for edge in middle_band():
-            x = lay.x(edge)
-            dashed(image, np.array([x, ya]), np.array([x, yb]), DARK, c.px(1), c.px(4))
+            x_edge = lay.x(edge)
+            dashed(image, np.array([x_edge, ya]), np.array([x_edge, yb]), DARK, c.px(1), c.px(4))
         tri = np.array([lay.to_px(*p) for p in TRIPOD.values()], dtype=np.int32)
         cv2.polylines(image, [tri], True, BASE, c.px(2), cv2.LINE_AA)
         for q in tri:
