@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from balance.web.people import CHROMIUM_FLAGS
 from tests.conftest import SAMPLES, analysed
 from tests.servers import free_port
 
@@ -29,14 +30,7 @@ pytestmark = pytest.mark.slow
 LEFT = SAMPLES / "synthetic" / "sway_left_clean.mp4"
 SHORT = SAMPLES / "sls_tfjs_pose_1_SYNTHETIC.mp4"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+FLAGS = list(CHROMIUM_FLAGS)  # the app's own: no network, no first-run work
 # Screenshots land here for a person to look at (phone 390 px and desktop 1280 px wide).
 SHOTS = Path(os.environ.get("BALANCE_WEB_SCREENSHOTS", "")) if os.environ.get("BALANCE_WEB_SCREENSHOTS") else None
 CONCURRENT_UPLOADS = 8

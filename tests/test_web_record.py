@@ -22,18 +22,12 @@ import pytest
 
 from balance.errors import BalanceError
 from balance.history.store import Store
+from balance.web.people import CHROMIUM_FLAGS
 from tests.conftest import SAMPLES, analysed
 from tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+FLAGS = list(CHROMIUM_FLAGS)  # the app's own: no network, no first-run work
 FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 PHASES = ["waiting_for_subject", "in_position", "countdown", "waiting_for_lift_off", "holding", "done"]
 SYNTHETIC = SAMPLES / "synthetic"
