@@ -56,6 +56,22 @@ def analyze(clip: Path, out: Path, *extra: str, env: dict[str, str] | None = Non
 # ---- options --------------------------------------------------------------------------------------------------
 
 
+def test_sound_only_mp4_has_no_video_track(tmp_path: Path) -> None:
+    clip = tmp_path / "voice-memo.mp4"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:a", "aac", clip)
+    assert_one_line(analyze(clip, tmp_path / "out"), 3, "has no video track")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe"])
+def test_not_a_regular_file_is_named_so(tmp_path: Path, kind: str) -> None:
+    path = Path("/dev/zero") if kind == "device" else tmp_path / "pipe.mp4"
+    if kind == "pipe":
+        os.mkfifo(path)
+    assert_one_line(analyze(path, tmp_path / "out"), 3, "is not a regular file")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("rate", ["0.5", "2", "11.9"])
 def test_max_fps_below_what_carries_the_low_pass_is_refused_with_the_minimum(tmp_path: Path, rate: str) -> None:
     line = assert_one_line(analyze(S, tmp_path / "out", "--max-fps", rate), 2, "5 Hz", "at least 12", "--max-fps")

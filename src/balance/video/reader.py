@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +215,8 @@ def _check_file(p: Path) -> bytes:
         raise VideoError(f"Video file not found: {p}", "Check the path and file name and try again")
     if p.is_dir():
         raise VideoError(f"{p} is a folder, not a video file", "Give the path of one clip inside it")
+    if not p.is_file():  # a device (/dev/zero), a pipe or a socket: never opened, a pipe would block
+        raise VideoError(f"{p} is not a regular file", "Save the clip to a file and give that file")
     if p.stat().st_size == 0:
         raise VideoError(
             f"{p} is empty (0 bytes)",
@@ -241,12 +244,33 @@ def _open(p: Path) -> cv2.VideoCapture:
 
 def _unopenable(p: Path, head: bytes) -> VideoError:
     container = _container_name(head)
+    if container == "an MP4/MOV" and _mp4_tracks(p) == {"soun"}:
+        return VideoError(
+            f"{p} has no video track (only sound)", "Give the video clip itself, not a sound recording of it"
+        )
     if container:
         return VideoError(
             f"{p} looks like {container} file but cannot be opened; it is probably damaged or incomplete",
             "Copy the clip again from the phone or camera (a cut-off copy cannot be read)",
         )
     return VideoError(f"{p} is not a video file OpenCV can read", f"Give a video clip: {_FORMATS}")
+
+
+# An MP4/MOV track's kind is its handler: 'hdlr', version and flags, a reserved word, then 'vide' or 'soun'.
+_MP4_HANDLER = re.compile(rb"hdlr.{8}(vide|soun)", re.S)
+# The track headers live in the 'moov' box, at the start of a file written for streaming, else at its end.
+_MP4_SCAN_BYTES = 4 << 20
+
+
+def _mp4_tracks(p: Path) -> set[str]:
+    """The kinds of track ('vide', 'soun') an MP4/MOV file declares, from the ends where its header lives."""
+    size = p.stat().st_size
+    with p.open("rb") as f:
+        data = f.read(_MP4_SCAN_BYTES)
+        if size > _MP4_SCAN_BYTES:
+            f.seek(max(_MP4_SCAN_BYTES, size - _MP4_SCAN_BYTES))
+            data += f.read()
+    return {m.decode() for m in _MP4_HANDLER.findall(data)}
 
 
 def _container_name(head: bytes) -> str:
