@@ -207,13 +207,20 @@ def find_trials(track: PoseTrack) -> StanceTimeline:
 
 
 def _scale_jumps(trunk: np.ndarray, window: int) -> np.ndarray:
-    """Frames whose trunk length differs from its median over the previous `window` frames by a cut's factor."""
+    """Frames whose trunk length differs from its median over the previous `window` frames by a cut's factor.
+
+    The reference restarts at each cut: the frames after it are compared with the new shot only, so a hold
+    that begins right after a cut begins there, not once the old shot has left the window.
+    """
     out = np.zeros(len(trunk), dtype=bool)
+    since = 0  # the first frame of the current shot
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames with no person stay NaN and never jump
         for i in range(1, len(trunk)):
-            ref = np.nanmedian(trunk[max(0, i - window) : i])
+            ref = np.nanmedian(trunk[max(since, i - window) : i])
             out[i] = bool(np.abs(np.log(trunk[i] / ref)) > np.log(MAX_SCALE_CHANGE))
+            if out[i]:
+                since = i
     return out
 
 
