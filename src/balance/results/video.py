@@ -76,11 +76,14 @@ class Overlay:
 
     def draw(self, image: np.ndarray, t_s: float) -> np.ndarray:
         """A copy of the frame shown at t_s with the analysis drawn on it."""
-        img = image.copy()
+        return self.draw_into(image.copy(), t_s)
+
+    def draw_into(self, image: np.ndarray, t_s: float) -> np.ndarray:
+        """Draw the analysis onto the frame shown at t_s itself (a frame the caller owns), and return it."""
         at = self.scene.at(t_s)
         for annotator in self.annotators:
-            annotator.annotate(img, at)
-        return img
+            annotator.annotate(image, at)
+        return image
 
 
 def write_annotated(
@@ -122,7 +125,8 @@ def encode_annotated(
     try:
         with VideoReader(analysis.clip, max_fps=None) as reader:  # its VideoInfo: the clip is not hashed again
             for frame in reader:
-                image = overlay.draw(frame.image, frame.t_s)
+                # Each decoded frame is a fresh array the loop owns: drawn in place, no 6 MB copy a 1080p frame.
+                image = overlay.draw_into(frame.image, frame.t_s)
                 if writer is None:
                     h, w = image.shape[:2]
                     writer, codec, note = open_writer(path, w, h, fps)
