@@ -41,10 +41,6 @@ class WebSettings:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # signs the CSRF tokens
 
     @property
-    def local_only(self) -> bool:
-        return self.host in LOCAL_HOSTS
-
-    @property
     def needs_token(self) -> bool:
         return self.token is not None
 
