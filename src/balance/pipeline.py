@@ -20,7 +20,7 @@ from balance.measure.trial import SwayMetrics, clip_vertical, measure
 from balance.pose.estimate import DEFAULT_MAX_FPS, DEFAULT_MODEL, PoseTrack, estimate_pose
 from balance.pose.sides import repair_sides
 from balance.pose.upright import require_upright
-from balance.stance.trials import MIN_TRIAL_S, StanceTimeline, find_trials, require_trials
+from balance.stance.trials import MIN_REPORTED_PHASE_S, MIN_TRIAL_S, StanceTimeline, find_trials, require_trials
 from balance.video.reader import VideoInfo, probe
 
 
@@ -34,6 +34,7 @@ class Analysis:
     session_flags: tuple[Flag, ...]  # across trials: left/right asymmetry
     height_cm: float | None
     notes: tuple[str, ...]
+    min_trial_s: float = MIN_TRIAL_S  # the shortest hold scored as a trial in this analysis
 
 
 # The sway signals are low-passed at LOWPASS_HZ (measure/signals.py); a sampled signal carries frequencies
@@ -54,6 +55,7 @@ class AnalysisOptions:
     max_fps: float | None = DEFAULT_MAX_FPS  # frames per second analysed at most (None: every frame)
     workers: int | None = None  # parallel pose processes (None: as many as pay for the clip's length)
     use_cache: bool = True  # reuse the pose of a clip already seen with the same model
+    min_trial_s: float = MIN_TRIAL_S  # shortest one-leg hold scored as a trial (short lab recordings: less)
 
     def __post_init__(self) -> None:
         if self.max_fps is not None and not (math.isfinite(self.max_fps) and self.max_fps > 0):
@@ -71,6 +73,12 @@ class AnalysisOptions:
             )
         if self.workers is not None and self.workers < 1:
             raise UsageError(f"{self.workers} pose processes cannot run a clip", "Give 1 or more", option="workers")
+        if not (math.isfinite(self.min_trial_s) and self.min_trial_s >= MIN_REPORTED_PHASE_S):
+            raise UsageError(
+                f"a minimum trial of {self.min_trial_s:g} s is shorter than a step",
+                f"Give at least {MIN_REPORTED_PHASE_S:g} s (the default is {MIN_TRIAL_S:g})",
+                option="min_trial_s",
+            )
         if self.height_cm is not None and not (math.isfinite(self.height_cm) and self.height_cm > 0):
             raise UsageError(
                 f"a body height of {self.height_cm:g} cm is not usable", "Give the height in cm", option="height_cm"
@@ -120,27 +128,27 @@ def analyze(
     track, facing = repair_sides(pose())
     require_upright(track, clip.path.name)
     duration = float(track.t[-1] - track.t[0]) if len(track) > 1 else 0.0
-    if track.detected.sum() < 2 and duration < MIN_TRIAL_S:
+    if track.detected.sum() < 2 and duration < opts.min_trial_s:
         # Too few frames to find a person in is first of all too short a clip.
         raise StanceError(
             f"the clip is {duration:.1f} s long ({len(track)} frame{'s' * (len(track) != 1)} analysed), shorter than "
-            f"the {MIN_TRIAL_S:.0f} s minimum single-leg trial",
+            f"the {opts.min_trial_s:g} s minimum single-leg trial",
             "Record the whole hold, 30-60 s per leg",
         )
-    timeline = find_trials(track)
+    timeline = find_trials(track, opts.min_trial_s)
     crowd = ""
     if track.people_in_view > 1:
         crowd = f"{track.people_in_view} people were in view"
         if not timeline.trials:
             # The tracker followed someone who never stood on one leg: hide them and follow another person.
             other, other_facing = repair_sides(pose(hide=track))
-            other_timeline = find_trials(other)
+            other_timeline = find_trials(other, opts.min_trial_s)
             if other_timeline.trials:
                 track, timeline, facing = other, other_timeline, other_facing
                 crowd += "; the one standing on one leg was analysed"
         crowd += ": film one person at a time for the most reliable result"
     try:
-        trials = require_trials(timeline, duration)
+        trials = require_trials(timeline, duration, opts.min_trial_s)
     except BalanceError as exc:
         if crowd:
             raise type(exc)(f"{exc.what} ({crowd.split(':')[0]})", exc.todo) from exc
@@ -172,4 +180,6 @@ def analyze(
         )
     assessments = tuple(assess(track, m) for m in measured)
     session = asymmetry_flags([(m, a.score.value) for m, a in zip(measured, assessments, strict=True)])
-    return Analysis(clip, track, timeline, tuple(measured), assessments, session, height_cm, tuple(notes))
+    return Analysis(
+        clip, track, timeline, tuple(measured), assessments, session, height_cm, tuple(notes), opts.min_trial_s
+    )

@@ -22,7 +22,6 @@ from balance.measure.sway import CONVENTIONS
 from balance.measure.trial import FILTER_NOTE
 from balance.pipeline import Analysis
 from balance.results.codec import SchemaError, from_plain, to_plain
-from balance.stance.trials import MIN_TRIAL_S
 
 SCHEMA_VERSION = "1.0"
 Numbers = dict[str, float]
@@ -327,7 +326,7 @@ def _plain(analysis: Analysis) -> dict[str, Any]:
             "depth_estimates": "second axis from MediaPipe's monocular 3-D landmarks: an estimate, "
             "several times noisier than the observed axis",
             "signal_processing": FILTER_NOTE,
-            "min_trial_s": MIN_TRIAL_S,
+            "min_trial_s": analysis.min_trial_s,
             **{f"metric_{k}": v for k, v in CONVENTIONS.items()},
         },
         "trials": [

@@ -14,7 +14,6 @@ from balance.measure.sway import TraceMetrics
 from balance.measure.trial import AXIS_WORDS
 from balance.pipeline import Analysis
 from balance.pose.landmarks import NAMES
-from balance.stance.trials import MIN_TRIAL_S
 
 UNIT_WORDS = {"cm": "cm", "%leg": "% of leg length"}
 
@@ -91,7 +90,7 @@ def summary(analysis: Analysis) -> str:
     for p in analysis.timeline.short_phases:
         lines.append(
             f"Also a {p.duration_s:.1f} s one-leg phase on the {p.stance_leg} leg at {p.start_s:.1f} s: "
-            f"shorter than the {MIN_TRIAL_S:.0f} s minimum trial, not scored"
+            f"shorter than the {analysis.min_trial_s:g} s minimum trial, not scored"
         )
     lines += [f"Both legs: {f.text}" for f in analysis.session_flags]
     lines += [f"Note: {n}" for n in analysis.notes]

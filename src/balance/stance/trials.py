@@ -162,8 +162,9 @@ def _runs(values: np.ndarray) -> list[tuple[int, int, object]]:
     return [(int(a), int(b), values[a]) for a, b in zip(starts, stops, strict=True)]
 
 
-def find_trials(track: PoseTrack) -> StanceTimeline:
-    """Classify every frame as one-leg (which leg), both feet down, or unknown, and cut trials."""
+def find_trials(track: PoseTrack, min_trial_s: float = MIN_TRIAL_S) -> StanceTimeline:
+    """Classify every frame as one-leg (which leg), both feet down, or unknown, and cut trials of at least
+    `min_trial_s` (shorter lab recordings may ask for less than the default MIN_TRIAL_S)."""
     n = len(track)
     t = track.t
     detected = track.detected
@@ -202,7 +203,7 @@ def find_trials(track: PoseTrack) -> StanceTimeline:
     # A touch-down is dated from when the foot first came to rest, not from when the rule was sure.
     state = _backdate_contacts(state, gap, speed, t)
     state = _bridge_dropouts(state, t, jump)
-    trials, short = _cut(state, gap, t)
+    trials, short = _cut(state, gap, t, min_trial_s)
     return StanceTimeline(tuple(trials), tuple(short), state, gap, feet_in_frame)
 
 
@@ -273,7 +274,9 @@ def lift_off_time(g0: float, g1: float, t0: float, t1: float, stance_leg: str) -
     return float(t0 + w * (t1 - t0))
 
 
-def _cut(state: np.ndarray, gap: np.ndarray, t: np.ndarray) -> tuple[list[Trial], list[ShortPhase]]:
+def _cut(
+    state: np.ndarray, gap: np.ndarray, t: np.ndarray, min_trial_s: float = MIN_TRIAL_S
+) -> tuple[list[Trial], list[ShortPhase]]:
     trials: list[Trial] = []
     short: list[ShortPhase] = []
     n = len(state)
@@ -286,14 +289,14 @@ def _cut(state: np.ndarray, gap: np.ndarray, t: np.ndarray) -> tuple[list[Trial]
         end_s = float(t[b - 1])
         touch = float(t[b]) if ended_by_contact else None
         duration = (touch if touch is not None else end_s) - start_s
-        if duration >= MIN_TRIAL_S:
+        if duration >= min_trial_s:
             trials.append(Trial(str(value), start_s, touch, starts_with_clip, a, b, end_s))
         elif duration >= MIN_REPORTED_PHASE_S:
             short.append(ShortPhase(str(value), start_s, touch if touch is not None else end_s))
     return trials, short
 
 
-def require_trials(timeline: StanceTimeline, clip_s: float) -> tuple[Trial, ...]:
+def require_trials(timeline: StanceTimeline, clip_s: float, min_trial_s: float = MIN_TRIAL_S) -> tuple[Trial, ...]:
     """The trials, or a StanceError that says why there are none and what to do."""
     if timeline.trials:
         return timeline.trials
@@ -309,14 +312,14 @@ def require_trials(timeline: StanceTimeline, clip_s: float) -> tuple[Trial, ...]
             f"; it shows only a {p.duration_s:.1f} s one-leg phase (standing on the {p.stance_leg} leg "
             f"from {p.start_s:.1f} s), too short to score"
         )
-    if clip_s < MIN_TRIAL_S:
+    if clip_s < min_trial_s:
         raise StanceError(
-            f"the clip is {clip_s:.1f} s long, shorter than the {MIN_TRIAL_S:.0f} s minimum single-leg trial" + found,
+            f"the clip is {clip_s:.1f} s long, shorter than the {min_trial_s:g} s minimum single-leg trial" + found,
             "Record the whole hold, 30-60 s per leg",
         )
     if found:
         raise StanceError(
-            f"no single-leg stance of at least {MIN_TRIAL_S:.0f} s was found" + found,
+            f"no single-leg stance of at least {min_trial_s:g} s was found" + found,
             "Hold the free foot off the floor for the whole trial (30-60 s)",
         )
     raise StanceError(
