@@ -27,6 +27,7 @@ import pytest
 import sqlalchemy as sa
 
 from balance.errors import StoreError
+from balance.history.model import Conditions
 from balance.history.store import LATEST_VERSION, MIGRATIONS, Store, default_db_path
 from balance.results.document import to_json
 
@@ -321,7 +322,9 @@ def test_several_processes_writing_at_once_lose_and_duplicate_nothing(database: 
     n = 20 * len(WRITERS) + 10
     assert counts(db) == {"people": 1, "sessions": 7, "analyses": n, "trials": n * n_trials}
     assert sql(db, "SELECT count(DISTINCT clip_sha256) FROM analyses") == [(n,)]
-    assert [r[0] for r in sql(db, "SELECT version FROM schema_migrations ORDER BY version")] == [1, 2]
+    assert [r[0] for r in sql(db, "SELECT version FROM schema_migrations ORDER BY version")] == list(
+        range(1, LATEST_VERSION + 1)
+    )
     if "://" not in db:
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -410,6 +413,7 @@ def test_a_version_1_postgresql_database_is_migrated_and_back_filled(postgres: s
         sql(db, f"ALTER TABLE trials DROP COLUMN {column}")
     sql(db, "ALTER TABLE trials DROP COLUMN tripod")
     sql(db, "ALTER TABLE trials DROP COLUMN decomposition")
+    sql(db, "ALTER TABLE people DROP COLUMN birth_year")
     sql(db, "DELETE FROM schema_migrations WHERE version > 1")
     with Store(db) as store:
         assert store.schema_version() == LATEST_VERSION
@@ -417,7 +421,7 @@ def test_a_version_1_postgresql_database_is_migrated_and_back_filled(postgres: s
     assert (record.score, record.score_mdc) == (61.5, 4.2)
     assert record.tripod is not None and record.tripod.outer_ball == 0.5
     assert counts(db) == {"people": 1, "sessions": 1, "analyses": 1, "trials": 1}
-    assert MIGRATIONS[-1].version == LATEST_VERSION == 2
+    assert MIGRATIONS[-1].version == LATEST_VERSION == 3
 
 
 def test_an_unreachable_server_is_one_line(postgres: str) -> None:
@@ -497,3 +501,49 @@ def test_delete_a_session_takes_its_analyses_and_trials_and_nothing_else(databas
         assert [r.week for r in store.trials("Sam")] == [2] * len(doc["trials"])
         assert len(store.trials("Alex")) == len(doc["trials"])
     assert counts(db) == {"people": 2, "sessions": 2, "analyses": 2, "trials": 2 * len(doc["trials"])}
+
+
+def test_birth_year_and_surface_are_fields_of_the_person_and_the_session(database: str) -> None:
+    """Migration 3's birth year, set with an analysis (one transaction) or alone; the surface one of four."""
+    doc = real_document()
+    with Store(database) as store:
+        assert store.birth_year("Sam") is None
+        store.add_analysis(
+            doc, name="Sam", recorded_on=DAY, week=1, conditions=Conditions("closed", " Bosu  ball"), birth_year=1974
+        )
+        [record] = store.trials("Sam")
+        assert record.conditions == Conditions("closed", "bosu")
+        assert record.conditions.words() == "eyes closed, on a Bosu ball"
+        assert store.birth_year("sam") == 1974
+        assert store.set_birth_year("SAM", 1975) == "Sam" and store.birth_year("Sam") == 1975
+        store.set_birth_year("Sam", None)
+        assert store.birth_year("Sam") is None
+        before = counts(database)
+        with pytest.raises(StoreError) as bad_surface:
+            store.add_analysis(relabel(doc, "x"), name="Sam", recorded_on=DAY, conditions=Conditions("open", "sand"))
+        assert bad_surface.value.option == "surface" and "floor, foam, disc, bosu" in str(bad_surface.value)
+        with pytest.raises(StoreError) as bad_year:
+            store.add_analysis(relabel(doc, "y"), name="Sam", recorded_on=DAY, birth_year=DAY.year + 1)
+        assert bad_year.value.option == "birth_year"
+        assert counts(database) == before  # refused before anything was written
+    # The database itself refuses a year no person has, whatever writes it.
+    with pytest.raises(sa.exc.IntegrityError):
+        sql(database, "UPDATE people SET birth_year = 1066")
+
+
+def test_a_version_2_sqlite_file_gains_the_birth_year_and_keeps_its_people(tmp_path: Path) -> None:
+    db = tmp_path / "v2.db"
+    doc = real_document()
+    with Store(db) as store:
+        store.add_analysis(doc, name="Sam", recorded_on=DAY, week=1, conditions=Conditions("open", "floor"))
+    with sqlite3.connect(db) as conn:  # back to version 2 as it shipped
+        conn.execute("ALTER TABLE people DROP COLUMN birth_year")
+        conn.execute("DELETE FROM schema_migrations WHERE version > 2")
+    with Store(db) as store:
+        assert store.schema_version() == 3
+        assert store.birth_year("Sam") is None
+        [record] = store.trials("Sam")
+    assert record.conditions == Conditions("open", "floor")
+    fresh = tmp_path / "fresh.db"
+    Store(fresh).close()
+    assert columns(db) == columns(fresh)

@@ -10,19 +10,47 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-EYES = ("open", "closed")
+from balance.assess.norms import EYES, SURFACE_WORDS, SURFACES
+
+__all__ = ["EYES", "SURFACES", "Conditions", "ImportResult", "Programme", "TrialRecord", "Tripod", "programme_week"]
+
+# What people type for the programme's surfaces, read as one of SURFACES (a stability disc is also sold as a
+# balance disc or wobble cushion; a Bosu is a half ball).
+SURFACE_NAMES = {
+    **{s: s for s in SURFACES},
+    "ground": "floor",
+    "firm": "floor",
+    "firm floor": "floor",
+    "foam pad": "foam",
+    "foam mat": "foam",
+    "stability disc": "disc",
+    "balance disc": "disc",
+    "wobble cushion": "disc",
+    "bosu ball": "bosu",
+}
+
+
+def surface_key(text: str) -> str | None:
+    """One of SURFACES for what was typed ("" for nothing), or None when it is none of them."""
+    clean = " ".join(text.split()).casefold()
+    return "" if not clean else SURFACE_NAMES.get(clean)
 
 
 @dataclass(frozen=True)
 class Conditions:
-    """How a session was recorded; "" means not recorded. Trends only compare like with like."""
+    """How a session was recorded; "" means not recorded. Trends only compare like with like.
+
+    eyes: open or closed; surface: one of SURFACES (histories from before the surface was a choice may hold
+    other words, kept as they were typed); footwear: free text.
+    """
 
     eyes: str = ""
     surface: str = ""
     footwear: str = ""
 
     def words(self) -> str:
-        parts = [f"eyes {self.eyes}" if self.eyes else "", self.surface, self.footwear]
+        surface = f"on {SURFACE_WORDS[self.surface]}" if self.surface in SURFACE_WORDS else self.surface
+        parts = [f"eyes {self.eyes}" if self.eyes else "", surface, self.footwear]
         return ", ".join(p for p in parts if p) or "conditions not recorded"
 
 

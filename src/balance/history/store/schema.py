@@ -120,9 +120,16 @@ def _v2(conn: Connection) -> None:
         conn.execute(update, {**dict(zip(V2_COLUMNS, v2_values(trial), strict=True)), "id": trial_id})
 
 
+# The person's birth year, for the age references (balance.assess.norms): a year, not a date of birth, is
+# all the references need (their bands are ten years or more wide) and all a history should keep.
+_V3 = _script(
+    "ALTER TABLE people ADD COLUMN birth_year INTEGER CHECK (birth_year BETWEEN 1900 AND 2100)",
+)
+
 MIGRATIONS = (
     Migration(1, "people, programmes, sessions, analyses, trials", _V1),
     Migration(2, "trial score, score MDC, flags, tripod split, decomposition", _v2),
+    Migration(3, "person's birth year", _V3),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 MIGRATIONS_TABLE = (

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, exc, inspect, text
 
 import balance.history.store.engine as eng
 from balance.errors import StoreError
-from balance.history.model import EYES, Conditions, ImportResult, Programme, TrialRecord
+from balance.history.model import EYES, SURFACES, Conditions, ImportResult, Programme, TrialRecord, surface_key
 from balance.history.store.rows import TRIAL_COLUMNS, clean_name, document_key, name_key, record, trial_row
 from balance.history.store.schema import LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE
 
@@ -223,23 +223,22 @@ class Store:
         week: int | None = None,
         conditions: Conditions = Conditions(),
         notes: str = "",
+        birth_year: int | None = None,
     ) -> ImportResult:
         """Store one analysis document (balance.results.document.to_json) in `name`'s history, in one transaction.
 
         The session is the person's on that date under those conditions (several clips, e.g. one per leg,
         share it). A clip already stored by the same analysis version is not stored again: the database's
-        UNIQUE (clip_sha256, analysis_version) decides between writers that race for it.
+        UNIQUE (clip_sha256, analysis_version) decides between writers that race for it. `birth_year`, when
+        given, becomes the person's (in the same transaction).
         """
         sha, path, version, trials = document_key(analysis)
         rows = [trial_row(i, t) for i, t in enumerate(trials)]
         if week is not None and not 1 <= week <= 52:
             raise StoreError(f"week {week} is outside 1-52", "Give the programme week, 1 to 52", option="week")
-        if conditions.eyes not in ("", *EYES):
-            raise StoreError(
-                f"eyes must be open or closed, not {conditions.eyes!r}",
-                "Say whether the eyes were open or closed",
-                option="eyes",
-            )
+        conditions = checked_conditions(conditions)
+        if birth_year is not None:
+            check_birth_year(birth_year, recorded_on)
         document = json.dumps(analysis, allow_nan=False)
 
         def store(conn: Connection) -> ImportResult:
@@ -247,6 +246,8 @@ class Store:
             if existing is not None:
                 return existing
             person_id, person = self._person(conn, name)
+            if birth_year is not None:
+                self._set_birth_year(conn, person_id, birth_year)
             session_id, session_week = self._session(conn, person_id, recorded_on, week, conditions, notes)
             analysis_id = conn.execute(
                 text(
@@ -328,6 +329,22 @@ class Store:
             )
         return int(session_id), week if week is not None else stored_week
 
+    @staticmethod
+    def _set_birth_year(conn: Connection, person_id: int, year: int | None) -> None:
+        conn.execute(text("UPDATE people SET birth_year = :year WHERE id = :id"), {"year": year, "id": person_id})
+
+    def set_birth_year(self, name: str, year: int | None) -> str:
+        """Record (or, with None, forget) `name`'s birth year, adding the person if new; their stored name."""
+        if year is not None:
+            check_birth_year(year, date.today())
+
+        def set_it(conn: Connection) -> str:
+            person_id, person = self._person(conn, name)
+            self._set_birth_year(conn, person_id, year)
+            return person
+
+        return self._write(set_it)
+
     def start_programme(self, name: str, *, start: date, weeks: int) -> Programme:
         """Start (or restart) `name`'s programme; sessions without an explicit week count from `start`."""
         if not 1 <= weeks <= 52:
@@ -386,6 +403,14 @@ class Store:
         with self._read() as conn:
             return [r[0] for r in conn.execute(text("SELECT name FROM people ORDER BY name_key"))]
 
+    def birth_year(self, name: str) -> int | None:
+        """The person's birth year, or None when not recorded (or no such person)."""
+        with self._read() as conn:
+            row = conn.execute(
+                text("SELECT birth_year FROM people WHERE name_key = :key"), {"key": name_key(name)}
+            ).first()
+        return None if row is None or row[0] is None else int(row[0])
+
     def programme(self, name: str) -> Programme | None:
         """The person's current programme: the one started last."""
         with self._read() as conn:
@@ -420,6 +445,34 @@ class Store:
                 {"key": name_key(name)},
             ).all()
         return [record(row, programme) for row in rows]
+
+
+def checked_conditions(conditions: Conditions) -> Conditions:
+    """The conditions with the surface read as one of SURFACES; StoreError for eyes or a surface it is not."""
+    if conditions.eyes not in ("", *EYES):
+        raise StoreError(
+            f"eyes must be open or closed, not {conditions.eyes!r}",
+            "Say whether the eyes were open or closed",
+            option="eyes",
+        )
+    surface = surface_key(conditions.surface)
+    if surface is None:
+        raise StoreError(
+            f"the surface {conditions.surface!r} is none of {', '.join(SURFACES)}",
+            f"Give the surface stood on: {', '.join(SURFACES)}",
+            option="surface",
+        )
+    return Conditions(conditions.eyes, surface, conditions.footwear.strip())
+
+
+def check_birth_year(year: int, on: date) -> None:
+    """A birth year that makes the person at least 1 and under 125 on `on`; StoreError otherwise."""
+    if not on.year - 125 < year < on.year:
+        raise StoreError(
+            f"birth year {year} is not a living person's on {on.isoformat()}",
+            "Give the year the person was born, e.g. 1974 (or their age)",
+            option="birth_year",
+        )
 
 
 def _missing(where: str) -> StoreError:
