@@ -513,7 +513,7 @@ def test_birth_year_and_surface_are_fields_of_the_person_and_the_session(databas
         )
         [record] = store.trials("Sam")
         assert record.conditions == Conditions("closed", "bosu")
-        assert record.conditions.words() == "eyes closed, on a Bosu ball"
+        assert record.conditions.words() == "eyes closed, Bosu"
         assert store.birth_year("sam") == 1974
         assert store.set_birth_year("SAM", 1975) == "Sam" and store.birth_year("Sam") == 1975
         store.set_birth_year("Sam", None)

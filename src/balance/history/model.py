@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from balance.assess.norms import EYES, SURFACE_WORDS, SURFACES
+from balance.assess.norms import EYES, SURFACES
 
 __all__ = ["EYES", "SURFACES", "Conditions", "ImportResult", "Programme", "TrialRecord", "Tripod", "programme_week"]
 
@@ -28,6 +28,9 @@ SURFACE_NAMES = {
     "wobble cushion": "disc",
     "bosu ball": "bosu",
 }
+
+
+SURFACE_LABELS = {"floor": "floor", "foam": "foam", "disc": "disc", "bosu": "Bosu"}
 
 
 def surface_key(text: str) -> str | None:
@@ -49,8 +52,11 @@ class Conditions:
     footwear: str = ""
 
     def words(self) -> str:
-        surface = f"on {SURFACE_WORDS[self.surface]}" if self.surface in SURFACE_WORDS else self.surface
-        parts = [f"eyes {self.eyes}" if self.eyes else "", surface, self.footwear]
+        parts = [
+            f"eyes {self.eyes}" if self.eyes else "",
+            SURFACE_LABELS.get(self.surface, self.surface),
+            self.footwear,
+        ]
         return ", ".join(p for p in parts if p) or "conditions not recorded"
 
 
