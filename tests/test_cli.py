@@ -26,7 +26,7 @@ import pytest
 from balance.cli.main import main
 from balance.files import is_partial
 
-from .conftest import SAMPLES, run_cli
+from .conftest import SAMPLES, run_cli, sigint_as_at_a_terminal
 
 POSE_1 = SAMPLES / "sls_tfjs_pose_1_SYNTHETIC.mp4"
 SQUATS = SAMPLES / "neg_tfjs_woman_band_squats.mp4"
@@ -303,7 +303,9 @@ def _interrupt_while_writing(out: Path, sig: signal.Signals) -> subprocess.Compl
     for name, text in EARLIER.items():
         (out / name).write_text(text)
     args = [sys.executable, "-m", "balance.cli.main", "analyze", str(POSE_1), "--out", str(out), "--quiet"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_at_a_terminal
+    )
     deadline = time.monotonic() + 300
     while not any(is_partial(p) for p in out.iterdir()):
         assert proc.poll() is None, f"finished before it was interrupted: {proc.communicate()}"

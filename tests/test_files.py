@@ -17,6 +17,8 @@ import pytest
 
 from balance.files import STALE_AFTER_S, atomic_path, is_partial, partial_name, staged, sweep_partials, write_atomic
 
+from .conftest import sigint_as_at_a_terminal
+
 ROOT = Path(__file__).resolve().parents[1]
 OLD = {"analysis.json": "earlier analysis", "report.html": "earlier report"}
 
@@ -196,6 +198,7 @@ def _child_at(folder: Path, point: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        preexec_fn=sigint_as_at_a_terminal,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
