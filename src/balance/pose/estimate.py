@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 MODEL_NAMES = ("lite", "full", "heavy")
 DEFAULT_MODEL = "full"
-# Sway lives below ~3 Hz and the signals are low-passed at 6 Hz (see signals.py), so 30 frames a
-# second samples it five times faster than the filter's cut-off: a 60 fps clip analysed at 30 fps
+# Sway lives below ~3 Hz and the signals are low-passed at 5 Hz (measure/signals.py), so 30 frames a
+# second samples it six times faster than the filter's cut-off: a 60 fps clip analysed at 30 fps
 # loses nothing the metrics use and halves the pose model's work.
 DEFAULT_MAX_FPS = 30.0
 # The VIDEO-mode tracker needs a few frames to lock on; a worker starting mid-clip runs this long
