@@ -13,15 +13,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from balance.config import DB_ENV
+from balance.config import DB_ENV, settings
 from balance.errors import StoreError
 from balance.files import write_atomic
 from balance.history.model import EYES, Conditions, Programme, TrialRecord
-from balance.history.progress import LSI_THRESHOLD_PCT, asymmetries, programme_status, programme_week, trends
-from balance.history.store import Store, default_db_path
 from balance.spreadsheet import safe_row
+
+# The store (SQLAlchemy) and the progress maths (SciPy) are imported by the commands that use them: building
+# the parser for `balance analyze` then costs no second of imports before the pose model starts.
+if TYPE_CHECKING:
+    from balance.history.store import Store
 
 EXPORT_COLUMNS = (
     "person",
@@ -77,7 +80,7 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
         "--db",
         metavar="PATH_OR_URL",
         help=f"history database: a file, sqlite:///FILE or postgresql://USER@HOST/DB (default: ${DB_ENV} or "
-        f"{default_db_path()})",
+        f"{settings().default_db_path})",
     )
 
 
@@ -151,6 +154,9 @@ def save_analysis(
     notes: str = "",
 ) -> str:
     """Store a `report.to_json` document in `name`'s history (one transaction) and say what happened."""
+    from balance.history.progress import programme_week
+    from balance.history.store import Store
+
     on = recorded_on or date.today()
     with Store(db) as store:
         result = store.add_analysis(
@@ -184,6 +190,8 @@ def save_analysis(
 
 
 def _open_existing(db: str | None) -> Store:
+    from balance.history.store import Store
+
     return Store(db, create=False)
 
 
@@ -230,6 +238,8 @@ def history_table(records: Sequence[TrialRecord]) -> str:
 
 def history_report(person: str, records: Sequence[TrialRecord], programme: Programme | None, today: date) -> str:
     """The whole `history` text: programme week, the trial table, trends in words and per-session symmetry."""
+    from balance.history.progress import LSI_THRESHOLD_PCT, asymmetries, programme_status, trends
+
     status = (
         programme_status(programme, today)
         if programme
@@ -263,6 +273,8 @@ def history_report(person: str, records: Sequence[TrialRecord], programme: Progr
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from balance.history.progress import programme_status
+
     with _open_existing(args.db) as store:
         person = _person(store, args.name)
         records = store.trials(person)
@@ -278,6 +290,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_programme_start(args: argparse.Namespace) -> int:
+    from balance.history.progress import programme_status
+    from balance.history.store import Store
+
     start = args.start or date.today()
     with Store(args.db) as store:
         programme = store.start_programme(args.name, start=start, weeks=args.weeks)
@@ -335,6 +350,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def export_json(person: str, records: Sequence[TrialRecord], programme: Programme | None) -> str:
+    from balance.history.progress import LSI_THRESHOLD_PCT, asymmetries, trends
+
     document = {
         "person": person,
         "programme": None if programme is None else asdict(programme),

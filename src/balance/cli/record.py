@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from balance.cli.history import add_save_options, save_from_args
 from balance.errors import VideoError
-from balance.live.session import LIVE_MODEL, RecordResult, record
-from balance.video.camera import CameraSource, FileAsCamera, LiveSource
 
+# The live session (MediaPipe, the stance tracker, SciPy) is imported when `record` runs, not whenever the
+# `balance` parser is built: `balance analyze` starts its pose model without it.
 if TYPE_CHECKING:
+    from balance.live.session import RecordResult
     from balance.pipeline import Analysis
+    from balance.video.camera import LiveSource
 
 
 def _duration(text: str) -> float:
@@ -37,7 +39,7 @@ def add_record_command(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--camera", default="0", help="camera index or device (default 0), or a video file to play as one")
     r.add_argument("--no-window", action="store_true", help="no camera window: prompts on the console")
     r.add_argument("--out", type=Path, default=Path("recordings"), help="folder for the clip (default recordings/)")
-    r.add_argument("--model-live", default=LIVE_MODEL, help="pose model while recording (default lite)")
+    r.add_argument("--model-live", help="pose model while recording (default lite)")
     r.add_argument("--model", default="full", help="pose model for the analysis afterwards (default full)")
     r.add_argument("--width", type=int, default=640, help="camera picture width (default 640)")
     r.add_argument("--height", type=int, default=480, help="camera picture height (default 480)")
@@ -49,6 +51,8 @@ def add_record_command(subparsers: Any) -> argparse.ArgumentParser:
 
 def open_source(spec: str, width: int, height: int, fps: float) -> LiveSource:
     """A digit is a camera index; an existing file plays as a camera; anything else is a device path or URL."""
+    from balance.video.camera import CameraSource, FileAsCamera
+
     if spec.isdigit():
         return CameraSource(int(spec), width, height, fps)
     if Path(spec).is_file():
@@ -61,6 +65,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     A failed analysis keeps its error type, so the exit code and the one line on stderr are analyze's.
     """
+    from balance.live.session import LIVE_MODEL, record
     from balance.pipeline import analyze
     from balance.results.folder import write_results
     from balance.results.text import summary
@@ -73,7 +78,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         args.duration,
         args.out,
         name=args.name,
-        live_model=args.model_live,
+        live_model=args.model_live or LIVE_MODEL,
         window=not args.no_window,
         say=lambda line: print(f"> {line}", file=sys.stderr, flush=True),
     )
