@@ -27,6 +27,7 @@ from balance.history.progress import (
     programme_status,
     programme_week,
     trend,
+    trends,
     within_session_mdc,
 )
 from balance.history.store import Store
@@ -308,3 +309,44 @@ def test_six_week_asymmetry_closes_in_week_3(six_weeks: list[TrialRecord]) -> No
     assert sway[0].lsi_pct == pytest.approx(100 * right / before)
     assert "below the 90 % threshold: the left leg is weaker" in sway[0].words
     assert "within the 90 % threshold: symmetric" in sway[5].words
+
+
+def test_eyes_open_and_closed_are_separate_trends_that_name_their_conditions() -> None:
+    open_, closed = Conditions("open", "floor"), Conditions("closed", "floor")
+    records = [
+        rec("left", 1, session=1, conditions=open_, score=60.0, score_mdc=5.0),
+        rec("left", 1, session=2, conditions=closed, score=30.0, score_mdc=5.0),
+        rec("left", 3, session=3, conditions=open_, score=70.0, score_mdc=5.0),
+        rec("left", 3, session=4, conditions=closed, score=32.0, score_mdc=5.0),
+    ]
+    found = trends(records, [SCORE])
+    assert [(t.conditions, t.baseline, t.latest, t.verdict) for t in found] == [
+        (open_, 60.0, 70.0, "improvement"),
+        (closed, 30.0, 32.0, "no detectable change"),
+    ]
+    assert found[0].words.startswith("left leg, eyes open, floor: score +10 from week 1 to week 3")
+    assert found[1].words.startswith("left leg, eyes closed, floor: score +2")
+    # One set of conditions: the words stay as they were.
+    assert trends(records[::2], [SCORE])[0].words.startswith("left leg: score +10")
+
+
+def test_hold_time_change_is_judged_by_the_published_mdc_for_older_adults() -> None:
+    records = [rec("left", 1, hold_s=10.0, session=1), rec("left", 1, hold_s=11.0, session=1)]
+    records += [rec("left", 6, hold_s=25.0, session=6), rec("left", 6, hold_s=26.0, session=6)]
+    young = trend(records, HOLD, "left", age=35)  # the repeat trials' MDC (about 2 s): +15 s is real
+    old = trend(records, HOLD, "left", age=65)  # the published 24.1 s: +15 s is not
+    assert young is not None and old is not None
+    assert young.verdict == "improvement" and young.mdc is not None and young.mdc < 3
+    assert young.words.endswith(
+        "(published hold-time MDC: 24.1 s, Goldberg et al. 2011, Gait Posture 33:737, "
+        "adults 60-89; none is published for age 35)"
+    )
+    assert old.verdict == "no detectable change" and old.mdc == 24.1 and "Goldberg" in old.mdc_source
+    assert "within the 24.1 s MDC: no real change" in old.words
+
+
+def test_asymmetry_names_the_session_conditions() -> None:
+    closed = Conditions("closed", "foam")
+    records = [rec("left", 1, conditions=closed, score=50.0), rec("right", 1, conditions=closed, score=70.0)]
+    [a] = asymmetries(records, [SCORE])
+    assert a.conditions == closed and "(week 1, eyes closed, foam): score left 50, right 70" in a.words

@@ -194,13 +194,10 @@ def hold_reference(
 def hold_mdc_words(age: int | None) -> str:
     """The published MDC of a hold time, in words that say for whom it was measured."""
     lo, hi = HOLD_MDC_AGES
-    if age is not None and lo <= age <= hi:
-        who = ""
-    elif age is None:
-        who = f" (measured in adults aged {lo}-{hi})"
-    else:
-        who = f" (measured in adults aged {lo}-{hi}; none is published for age {age})"
-    return f"a hold-time change needs more than {HOLD_MDC_S:.1f} s to be real ({HOLD_MDC_SOURCE}){who}"
+    text = f"published hold-time MDC: {HOLD_MDC_S:.1f} s, Goldberg et al. 2011, Gait Posture 33:737, adults {lo}-{hi}"
+    if age is not None and not lo <= age <= hi:
+        text += f"; none is published for age {age}"
+    return text
 
 
 def published_hold_mdc(age: int | None) -> float | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from balance.assess.flags import SYMMETRY_INDEX
+from balance.assess.norms import HOLD_MDC_SOURCE, hold_mdc_words, published_hold_mdc
 from balance.history.model import Conditions, Programme, TrialRecord, programme_week
 from balance.pose.landmarks import SIDES
 
@@ -104,6 +105,7 @@ class Trend:
     verdict: str  # improvement, decline, change, no detectable change, unknown, baseline only, ceiling
     excluded: int  # trials left out as not comparable with the baseline (conditions, unit, view)
     words: str
+    conditions: Conditions  # of the trials in the trend (like with like)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class Asymmetry:
     weaker: str | None  # None when the legs are equal
     asymmetric: bool
     words: str
+    conditions: Conditions
 
 
 def programme_status(programme: Programme, today: date) -> str:
@@ -185,12 +188,18 @@ def within_session_mdc(records: Sequence[TrialRecord], metric: Metric) -> tuple[
     return Z95 * math.sqrt(2.0) * sem, f"MDC95 from repeat trials in {len(repeats)} session(s) (Weir 2005)"
 
 
-def _mdc(rows: Sequence[TrialRecord], metric: Metric) -> tuple[float | None, str]:
+def _mdc(rows: Sequence[TrialRecord], metric: Metric, age: int | None = None) -> tuple[float | None, str]:
+    """The metric's MDC95 and its source: the score's own; for hold time the larger of the repeat trials' and
+    the published one where it was measured for this age (Goldberg et al. 2011, 60-89); else the repeats'."""
     if metric is SCORE:
         own = [r.score_mdc for r in rows if r.score_mdc is not None]
         if own:
             return statistics.median(own), "the score's own MDC, from the analysis"
-    return within_session_mdc(rows, metric)
+    mdc, source = within_session_mdc(rows, metric)
+    published = published_hold_mdc(age) if metric is HOLD else None
+    if published is not None and (mdc is None or published > mdc):
+        return published, HOLD_MDC_SOURCE
+    return mdc, source
 
 
 def _slope(points: Sequence[WeekPoint]) -> float | None:
@@ -212,13 +221,23 @@ def weekly(records: Sequence[TrialRecord], metric: Metric) -> tuple[WeekPoint, .
     return tuple(WeekPoint(w, len(vs), statistics.fmean(vs), tuple(vs)) for w, vs in sorted(by_week.items()))
 
 
-def trend(records: Sequence[TrialRecord], metric: Metric, leg: str) -> Trend | None:
+def trend(
+    records: Sequence[TrialRecord],
+    metric: Metric,
+    leg: str,
+    *,
+    conditions: Conditions | None = None,
+    age: int | None = None,
+) -> Trend | None:
     """The leg's trend of one metric across weeks and its change from the baseline, or None without data.
 
     Only trials comparable with the latest one enter (same conditions, and for sway the same unit and view
-    axis); among them the baseline is week 1, or the earliest week when there is no week 1.
+    axis); among them the baseline is week 1, or the earliest week when there is no week 1. `conditions`:
+    only the trials under these (and the words name them); `age`: the person's, for the hold-time MDC.
     """
     rows = [r for r in records if r.stance_leg == leg and r.week is not None and metric.value(r) is not None]
+    if conditions is not None:
+        rows = [r for r in rows if r.conditions == conditions]
     if not rows:
         return None
     latest = max(rows, key=lambda r: (r.recorded_on, r.session_id))
@@ -227,9 +246,9 @@ def trend(records: Sequence[TrialRecord], metric: Metric, leg: str) -> Trend | N
     points = weekly(kept, metric)
     base, last = points[0], points[-1]
     unit = metric.unit(kept[0])
-    mdc, source = _mdc(kept, metric)
+    mdc, source = _mdc(kept, metric, age)
     change = last.mean - base.mean
-    head = f"{leg} leg: "
+    head = f"{leg} leg: " if conditions is None else f"{leg} leg, {conditions.words()}: "
     if len(points) == 1:
         verdict = "baseline only"
         words = (
@@ -260,6 +279,8 @@ def trend(records: Sequence[TrialRecord], metric: Metric, leg: str) -> Trend | N
                 verdict = "improvement" if better else "decline"
                 tail = f"real {verdict}"
             words = f"{head}{said}, beyond {_mdc_words(metric, unit, mdc)}: {tail}"
+        if metric is HOLD:
+            words += f" ({hold_mdc_words(age)})"
     return Trend(
         leg=leg,
         metric=metric.key,
@@ -277,12 +298,25 @@ def trend(records: Sequence[TrialRecord], metric: Metric, leg: str) -> Trend | N
         verdict=verdict,
         excluded=len(rows) - len(kept),
         words=words,
+        conditions=latest.conditions,
     )
 
 
-def trends(records: Sequence[TrialRecord], metrics: Sequence[Metric] = METRICS) -> list[Trend]:
-    """Every leg's trend of every metric that has data, leg by leg."""
-    found = (trend(records, m, leg) for leg in SIDES for m in metrics)
+def condition_groups(records: Sequence[TrialRecord]) -> list[Conditions]:
+    """The distinct conditions of the records, in the order they were first tested."""
+    return list(dict.fromkeys(r.conditions for r in records))
+
+
+def trends(
+    records: Sequence[TrialRecord], metrics: Sequence[Metric] = METRICS, *, age: int | None = None
+) -> list[Trend]:
+    """Every leg's trend of every metric that has data, leg by leg; one trend per set of conditions (eyes open
+    and eyes closed, floor and foam are never mixed), each naming its conditions when there are several."""
+    groups = condition_groups([r for r in records if r.week is not None])
+    if len(groups) <= 1:
+        found = (trend(records, m, leg, age=age) for leg in SIDES for m in metrics)
+    else:
+        found = (trend(records, m, leg, conditions=c, age=age) for c in groups for leg in SIDES for m in metrics)
     return [t for t in found if t is not None]
 
 
@@ -309,6 +343,8 @@ def asymmetries(records: Sequence[TrialRecord], metrics: Sequence[Metric] = SYMM
             unit = metric.unit(side["left"][0])
             asym = lsi < LSI_THRESHOLD_PCT
             when = f"week {rows[0].week}" if rows[0].week is not None else "no week"
+            if rows[0].conditions != Conditions():
+                when += f", {rows[0].conditions.words()}"
             verdict = (
                 f"below the {LSI_THRESHOLD_PCT:.0f} % threshold: the {weaker} leg is weaker"
                 if asym
@@ -327,6 +363,7 @@ def asymmetries(records: Sequence[TrialRecord], metrics: Sequence[Metric] = SYMM
                     lsi_pct=lsi,
                     weaker=weaker,
                     asymmetric=asym,
+                    conditions=rows[0].conditions,
                     words=(
                         f"{rows[0].recorded_on.isoformat()} ({when}): {metric.label} left "
                         f"{_fmt(metric, unit, left)}, right {_fmt(metric, unit, right)}: LSI {lsi:.0f} %, {verdict}"
