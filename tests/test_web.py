@@ -214,7 +214,7 @@ def test_a_good_clip_with_a_bad_one_stores_neither(web: Web, tmp_path: Path) -> 
     [
         ({"week": "60", "name": "Sam"}, "week 60 is outside 1-52"),
         ({"week": "two", "name": "Sam"}, "week 'two' is not a number"),
-        ({"height_cm": "20"}, "height 20 cm is outside 80-250"),
+        ({"height_cm": "20"}, "20 cm is not a plausible standing height (80-250 cm)"),
         ({"week": "2"}, "a week needs a name"),
         ({"name": "x" * 101}, "longer than 100"),
     ],

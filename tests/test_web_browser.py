@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from balance.web.people import CHROMIUM_FLAGS
+from balance.web.results import CHROMIUM_FLAGS
 from tests.conftest import SAMPLES, analysed
 from tests.servers import free_port
 

@@ -22,7 +22,7 @@ import pytest
 
 from balance.errors import BalanceError
 from balance.history.store import Store
-from balance.web.people import CHROMIUM_FLAGS
+from balance.web.results import CHROMIUM_FLAGS
 from tests.conftest import SAMPLES, analysed
 from tests.servers import free_port
 

@@ -85,9 +85,9 @@ def sweep_partials(folder: Path, *, now: float | None = None) -> list[Path]:
     return removed
 
 
-def _create(tmp: Path, data: bytes) -> None:
-    # O_EXCL: a fresh file, never someone else's; 0o666 less the umask, as open() makes ordinary files.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+def _create(tmp: Path, data: bytes, mode: int = 0o666) -> None:
+    # O_EXCL: a fresh file, never someone else's; `mode` less the umask (0o666: as open() makes ordinary files).
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
         fh.flush()
@@ -100,10 +100,11 @@ def _unlink_all(paths: list[Path]) -> None:
             p.unlink()
 
 
-def write_atomic(path: Path | str, data: bytes | str) -> Path:
-    """Write `data` (str as UTF-8) to `path` all or nothing, replacing any earlier file."""
+def write_atomic(path: Path | str, data: bytes | str, *, mode: int = 0o666) -> Path:
+    """Write `data` (str as UTF-8) to `path` all or nothing, replacing any earlier file; `mode` (less the
+    umask) from its first byte: 0o600 keeps a private key private while it is written."""
     with staged(Path(path).parent) as stage:
-        stage.add(Path(path).name, data)
+        stage.add(Path(path).name, data, mode=mode)
         return stage.commit()[0]
 
 
@@ -140,10 +141,10 @@ class Staging:
         self._staged[name] = tmp
         return tmp
 
-    def add(self, name: str, data: bytes | str) -> Path:
+    def add(self, name: str, data: bytes | str, *, mode: int = 0o666) -> Path:
         """Write `name`'s content to its temporary file now."""
         tmp = self.reserve(name)
-        _create(tmp, data.encode() if isinstance(data, str) else data)
+        _create(tmp, data.encode() if isinstance(data, str) else data, mode)
         return tmp
 
     @property

@@ -44,6 +44,9 @@ MIN_MAX_FPS = 2.4 * LOWPASS_HZ
 # Frame rates in headers are rounded (23.976 for 24000/1001): a rate within 1 % of the minimum passes.
 _RATE_TOLERANCE = 0.01
 _RATE_EPS = 1e-6
+# Standing heights a person tested here may have: a young child to the tallest adults recorded; outside
+# it the number is a typo (metres, inches) and would scale sway into cm wrongly.
+MIN_HEIGHT_CM, MAX_HEIGHT_CM = 80.0, 250.0
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,13 @@ class AnalysisOptions:
                 f"Give at least {MIN_REPORTED_PHASE_S:g} s (the default is {MIN_TRIAL_S:g})",
                 option="min_trial_s",
             )
-        if self.height_cm is not None and not (math.isfinite(self.height_cm) and self.height_cm > 0):
+        if self.height_cm is not None and not (
+            math.isfinite(self.height_cm) and MIN_HEIGHT_CM <= self.height_cm <= MAX_HEIGHT_CM
+        ):
             raise UsageError(
-                f"a body height of {self.height_cm:g} cm is not usable", "Give the height in cm", option="height_cm"
+                f"{self.height_cm:g} cm is not a plausible standing height ({MIN_HEIGHT_CM:g}-{MAX_HEIGHT_CM:g} cm)",
+                "Give the person's height in cm",
+                option="height_cm",
             )
 
     def analysed_fps(self, clip: VideoInfo) -> float:

@@ -3,7 +3,7 @@
 Each job is a folder `jobs/<id>/` holding `job.json` (its state, rewritten atomically on every change), the
 uploaded clip, and `results/` once done. Analyses run in `balance.web.worker` processes, never in the server;
 the history write after a successful analysis happens here, in the server, through the one writer
-(`services.save_to_history`), and the results folder appears only after it succeeded: nothing is half-saved.
+(`services.History.save`), and the results folder appears only after it succeeded: nothing is half-saved.
 """
 
 from __future__ import annotations
@@ -19,15 +19,33 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from balance.errors import BalanceError
+from balance.files import write_atomic
+from balance.history.save import SaveOptions
 from balance.web import services
 from balance.web.worker import ERROR, STAGING
 
 RESULTS = "results"
-ACTIVE = ("queued", "running")
+
+
+class JobState(StrEnum):
+    """Where a job is: queued -> running -> done, failed or cancelled (a cancel may come while queued)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        return self in (JobState.QUEUED, JobState.RUNNING)
+
+
 STAGE_WORDS = {
     "queued": "waiting for a free worker",
     "starting": "starting the analysis",
@@ -49,7 +67,8 @@ class Job:
     height_cm: float | None = None
     notes: str = ""
     pose_workers: int | None = None
-    state: str = "queued"  # queued, running, done, failed, cancelled
+    legs: tuple[str, ...] = ()  # the legs a recorded test asked for (the analysis notes a disagreement)
+    state: JobState = JobState.QUEUED
     stage: str = "queued"
     done: int = 0
     total: int = 0
@@ -59,13 +78,22 @@ class Job:
     started: float | None = None
     finished: float | None = None
 
+    def __post_init__(self) -> None:
+        # job.json holds plain strings and lists: the types come back here.
+        object.__setattr__(self, "state", JobState(self.state))
+        object.__setattr__(self, "legs", tuple(self.legs))
+
     @property
     def active(self) -> bool:
-        return self.state in ACTIVE
+        return self.state.active
+
+    def save_options(self) -> SaveOptions:
+        """Whose history the result goes into (the job has a name: checked when it was queued)."""
+        return SaveOptions(self.name, self.week, notes=self.notes)
 
     def public(self) -> dict[str, Any]:
         """What the page and the event stream show (no client id)."""
-        out = {k: v for k, v in asdict(self).items() if k not in ("client", "clip", "pose_workers")}
+        out = {k: v for k, v in asdict(self).items() if k not in ("client", "clip", "pose_workers", "legs")}
         out["stage_words"] = STAGE_WORDS.get(self.stage, self.stage)
         return out
 
@@ -73,9 +101,9 @@ class Job:
 class JobManager:
     """Owns every job: create, list, cancel; runs them `workers` at a time."""
 
-    def __init__(self, root: Path, *, workers: int, db: str | None) -> None:
+    def __init__(self, root: Path, *, workers: int, history: services.History) -> None:
         self.root = root
-        self.db = db
+        self.history = history
         root.mkdir(parents=True, exist_ok=True)
         self._jobs: dict[str, Job] = {}
         self._procs: dict[str, subprocess.Popen[str]] = {}
@@ -95,10 +123,7 @@ class JobManager:
         return self.folder(job_id) / RESULTS
 
     def _save(self, job: Job) -> Job:
-        path = self.folder(job.id) / "job.json"
-        tmp = path.with_suffix(".partial")
-        tmp.write_text(json.dumps(asdict(job)))
-        os.replace(tmp, path)
+        write_atomic(self.folder(job.id) / "job.json", json.dumps(asdict(job)))
         self._jobs[job.id] = job
         return job
 
@@ -115,12 +140,12 @@ class JobManager:
             except (OSError, ValueError, TypeError):
                 continue  # not a job folder this version can read: left alone
             shutil.rmtree(path.parent / STAGING, ignore_errors=True)
-            if job.state == "running":
+            if job.state is JobState.RUNNING:
                 job = replace(
-                    job, state="failed", stage="failed", message=INTERRUPTED, status=500, finished=time.time()
+                    job, state=JobState.FAILED, stage="failed", message=INTERRUPTED, status=500, finished=time.time()
                 )
             self._save(job)
-            if job.state == "queued":
+            if job.state is JobState.QUEUED:
                 self._queue.put(job.id)
 
     # --- public ---------------------------------------------------------------------------------------
@@ -149,7 +174,7 @@ class JobManager:
     def position(self, job_id: str) -> int:
         """How many queued jobs are ahead of this one."""
         job = self._jobs[job_id]
-        return sum(1 for j in self._jobs.values() if j.state == "queued" and j.created < job.created)
+        return sum(1 for j in self._jobs.values() if j.state is JobState.QUEUED and j.created < job.created)
 
     def cancel(self, job_id: str) -> Job:
         with self._lock:
@@ -157,7 +182,7 @@ class JobManager:
             if not job.active:
                 return job
             proc = self._procs.get(job_id)
-            job = self._save(replace(job, state="cancelled", stage="cancelled", finished=time.time()))
+            job = self._save(replace(job, state=JobState.CANCELLED, stage="cancelled", finished=time.time()))
         if proc is not None:
             _stop(proc)
         return job
@@ -177,9 +202,9 @@ class JobManager:
         while (job_id := self._queue.get()) is not None:
             with self._lock:
                 job = self._jobs.get(job_id)
-                if job is None or job.state != "queued":
+                if job is None or job.state is not JobState.QUEUED:
                     continue
-                job = self._save(replace(job, state="running", stage="starting", started=time.time()))
+                job = self._save(replace(job, state=JobState.RUNNING, stage="starting", started=time.time()))
                 with (self.folder(job_id) / "worker.log").open("w") as log:
                     proc = subprocess.Popen(
                         [sys.executable, "-m", "balance.web.worker", str(self.folder(job_id))],
@@ -202,11 +227,11 @@ class JobManager:
                 step = json.loads(line)
             except ValueError:
                 continue
-            if self._jobs[job_id].state == "running":
+            if self._jobs[job_id].state is JobState.RUNNING:
                 self._update(job_id, stage=step["stage"], done=step["done"], total=step["total"])
         code = proc.wait()
         folder = self.folder(job_id)
-        if self._jobs[job_id].state != "running":  # cancelled meanwhile
+        if self._jobs[job_id].state is not JobState.RUNNING:  # cancelled meanwhile
             shutil.rmtree(folder / STAGING, ignore_errors=True)
             return
         if code != 0:
@@ -221,7 +246,9 @@ class JobManager:
             message, status = str(info["message"]), int(info["status"])
         except (OSError, ValueError, KeyError):
             message, status = f"the analysis stopped unexpectedly (exit code {code}). Try again", 500
-        self._update(job_id, state="failed", stage="failed", message=message, status=status, finished=time.time())
+        self._update(
+            job_id, state=JobState.FAILED, stage="failed", message=message, status=status, finished=time.time()
+        )
 
     def _finish(self, job_id: str) -> None:
         job = self._jobs[job_id]
@@ -231,15 +258,20 @@ class JobManager:
             if job.name:
                 self._update(job_id, stage="history")
                 doc = services.load_document(folder / STAGING)
-                message = services.save_to_history(self.db, doc, name=job.name, week=job.week, notes=job.notes)
-            os.replace(folder / STAGING, folder / RESULTS)
+                message = self.history.save(doc, job.save_options())
+            os.replace(folder / STAGING, folder / RESULTS)  # the whole results folder appears at once
         except BalanceError as exc:
             shutil.rmtree(folder / STAGING, ignore_errors=True)
             self._update(
-                job_id, state="failed", stage="failed", message=str(exc), status=exc.http_status, finished=time.time()
+                job_id,
+                state=JobState.FAILED,
+                stage="failed",
+                message=str(exc),
+                status=exc.http_status,
+                finished=time.time(),
             )
             return
-        self._update(job_id, state="done", stage="done", message=message, finished=time.time())
+        self._update(job_id, state=JobState.DONE, stage="done", message=message, finished=time.time())
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:

@@ -21,23 +21,24 @@ import math
 import os
 import shutil
 import struct
-import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import cv2
 import numpy as np
-from fastapi import FastAPI, HTTPException, Request, WebSocket
+from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect
 
 from balance.errors import BalanceError, UsageError, VideoError
+from balance.files import write_atomic
 from balance.live.machine import Phase, TrialMachine
+from balance.live.options import MAX_DURATION_S, MIN_DURATION_S
 from balance.live.session import LIVE_MODEL, Judged, LiveTest
 from balance.live.window import METER_RANGE, leg_landmarks, shown_stance
 from balance.measure.body import centre_of_mass
@@ -45,10 +46,11 @@ from balance.pose import landmarks as lm
 from balance.pose.estimate import resolve_model
 from balance.pose.landmarker import Landmarker
 from balance.pose.skeleton import ALL_BONES
-from balance.web import services
+from balance.video.remux import with_timestamps
+from balance.web.deps import Client, HistoryDep, Jobs, Settings
+from balance.web.forms import job_fields, live_options
 from balance.web.jobs import Job, JobManager
-from balance.web.security import session_of
-from balance.web.settings import WebSettings
+from balance.web.pages import problem, render
 
 UPLOAD = "upload.json"  # who may append, the person and the test's settings
 PARTIAL = "recording.partial"  # the clip as it arrives; renamed when the browser says it is complete
@@ -61,8 +63,6 @@ MAX_CHUNK = 8 * 1024 * 1024
 ORPHAN_S = 90.0
 # Live tests at once: each runs a pose model on one core (15 ms a frame at 640x480, benchmarks/README).
 MAX_LIVE = 2
-# Seconds per leg, as `balance record --duration` allows.
-MIN_DURATION_S, MAX_DURATION_S = 3.0, 600.0
 FRAME_HEADER = struct.Struct("<Id")  # frame number (uint32), capture time in seconds from the recording's start
 CAMERA_WORDS = "Only one person should be in the picture; the camera still, whole body and both feet in view."
 
@@ -86,150 +86,181 @@ class Recording:
             return None
 
 
-def add_routes(
-    app: FastAPI,
-    settings: WebSettings,
-    manager: JobManager,
-    render: Callable[..., Response],
-    problem: Callable[..., Response],
-    check_fields: Callable[[Any], dict[str, Any]],
-) -> None:
-    live_now = {"count": 0}
-    orphans: set[asyncio.Task[None]] = set()  # held here: the event loop keeps only weak references to tasks
+class LiveSlots:
+    """The live tests running now (each holds a pose model on a core), and the tasks that wait to analyse
+    what a page that went away had uploaded: one per app, on `app.state.live`."""
 
-    def recording(request_session: str, upload_id: str) -> tuple[Path, Recording]:
-        folder = manager.folder(upload_id) if upload_id.isalnum() else None
-        rec = Recording.load(folder) if folder is not None else None
-        # Another session's recording is as good as absent: 404, never a hint that it exists.
-        if folder is None or rec is None or rec.client != request_session or (folder / "job.json").exists():
-            raise HTTPException(404)
-        return folder, rec
+    def __init__(self) -> None:
+        self.running = 0
+        self.orphans: set[asyncio.Task[None]] = set()  # held here: the event loop keeps only weak references
 
-    @app.get("/record")
-    async def record_page(request: Request, name: str = "") -> Response:
-        known = [p.name for p in await run_in_threadpool(services.people, settings.db)]
-        return render(request, "record.html", known=known, name=name, min_s=MIN_DURATION_S, max_s=MAX_DURATION_S)
+    def adopt(self, task: asyncio.Task[None]) -> None:
+        self.orphans.add(task)
+        self.orphans.difference_update([t for t in self.orphans if t.done()])
 
-    @app.post("/record/uploads")
-    async def start(request: Request) -> Response:
-        """A new recording: the person and the test's settings are checked before the camera starts."""
-        client = session_of(request.scope)
-        form = await request.form(max_files=0, max_fields=20, max_part_size=64 * 1024)
-        try:
-            fields = check_fields(form)
-            if not fields["name"]:
-                raise UsageError("a recorded test needs a name", "Give the person's name: the test is saved to it")
-            legs = _legs(str(form.get("leg") or ""))
-            duration = _duration(str(form.get("duration") or ""))
-            if manager.active_for(client) >= settings.max_jobs_per_client:
-                raise UsageError(
-                    f"you already have {manager.active_for(client)} clips waiting or being analysed",
-                    "Wait for them to finish before recording another test",
-                )
-        except BalanceError as exc:
-            return problem(request, exc.http_status, str(exc))
-        upload_id = manager.new_id()
-        folder = manager.folder(upload_id)
-        rec = Recording(client, legs, duration, fields, time.time())
-        (folder / UPLOAD).write_text(json.dumps(asdict(rec)))
-        (folder / PARTIAL).touch()
-        return JSONResponse({"id": upload_id, "size": 0, "max_chunk": MAX_CHUNK}, status_code=201)
 
-    @app.get("/record/uploads/{upload_id}")
-    async def upload_state(request: Request, upload_id: str) -> Response:
-        folder, _ = recording(session_of(request.scope), upload_id)
-        return JSONResponse({"id": upload_id, "size": (folder / PARTIAL).stat().st_size})
+def get_live(conn: HTTPConnection) -> LiveSlots:
+    slots: LiveSlots = conn.app.state.live
+    return slots
 
-    @app.put("/record/uploads/{upload_id}")
-    async def chunk(request: Request, upload_id: str, offset: int) -> Response:
-        """Append one chunk at `offset`; a chunk the server already holds is acknowledged, not written twice."""
-        folder, _ = recording(session_of(request.scope), upload_id)
-        target = folder / PARTIAL
-        size = target.stat().st_size
-        body = bytearray()
-        async for part in request.stream():
-            body += part
-            if len(body) > MAX_CHUNK:
-                return problem(request, 413, f"a chunk is larger than {MAX_CHUNK // 1024**2} MB. Send smaller ones")
-        end = offset + len(body)
-        if offset > size or offset < 0:
-            return JSONResponse({"error": f"the server holds {size} bytes, not {offset}", "size": size}, 409)
-        if end > settings.max_upload_bytes:
-            return problem(request, 413, "the recording is longer than this server accepts. Record a shorter test")
-        if end > size:
-            with target.open("r+b") as out:
-                out.seek(offset)
-                out.write(body)
-                out.flush()
-                os.fsync(out.fileno())  # acknowledged means on disk: a server crash keeps every acked byte
-        return JSONResponse({"id": upload_id, "size": max(size, end)})
 
-    async def queue(upload_id: str, folder: Path, rec: Recording, stats: dict[str, Any]) -> Job:
-        """Keep the clip under its final name and queue its full analysis; VideoError when it is not a video."""
-        clip = folder / f"recording{_container(folder / PARTIAL)}"
-        os.replace(folder / PARTIAL, clip)  # the raw clip is kept from here on, whatever its analysis says
-        live = folder / LIVE
-        judged = json.loads(live.read_text()) if live.is_file() else {}
-        live.write_text(json.dumps({**judged, "browser": stats}))
-        try:
-            from balance.video.reader import probe
+Live = Annotated[LiveSlots, Depends(get_live)]
+router = APIRouter(prefix="/record")
 
-            await run_in_threadpool(probe, clip)
-        except VideoError as exc:
-            os.replace(clip, folder / PARTIAL)  # not a clip the library can read: the browser may send it again
-            raise VideoError(exc.what.replace(str(clip), "the recording"), exc.todo) from exc
-        analysed = await run_in_threadpool(_with_timestamps, clip)
-        when = datetime.fromtimestamp(rec.started).strftime("%Y-%m-%d %H:%M")
-        return manager.submit(
-            Job(id=upload_id, client=rec.client, filename=f"recording {when}", clip=analysed.name, **rec.fields)
+
+def _recording(jobs: JobManager, client: str, upload_id: str) -> tuple[Path, Recording]:
+    folder = jobs.folder(upload_id) if upload_id.isalnum() else None
+    rec = Recording.load(folder) if folder is not None else None
+    # Another session's recording is as good as absent: 404, never a hint that it exists.
+    if folder is None or rec is None or rec.client != client or (folder / "job.json").exists():
+        raise HTTPException(404)
+    return folder, rec
+
+
+def get_recording(upload_id: str, jobs: Jobs, client: Client) -> tuple[Path, Recording]:
+    """The caller's recording named in the path, not yet queued for analysis (404 otherwise)."""
+    return _recording(jobs, client, upload_id)
+
+
+Upload = Annotated[tuple[Path, Recording], Depends(get_recording)]
+
+
+@router.get("")
+async def record_page(request: Request, history: HistoryDep, name: str = "") -> Response:
+    known = [p.name for p in await run_in_threadpool(history.people)]
+    return render(request, "record.html", known=known, name=name, min_s=MIN_DURATION_S, max_s=MAX_DURATION_S)
+
+
+@router.post("/uploads")
+async def start(request: Request, settings: Settings, jobs: Jobs, client: Client) -> Response:
+    """A new recording: the person and the test's settings are checked before the camera starts."""
+    form = await request.form(max_files=0, max_fields=20, max_part_size=64 * 1024)
+    try:
+        fields = job_fields(form)
+        if not fields["name"]:
+            raise UsageError("a recorded test needs a name", "Give the person's name: the test is saved to it")
+        test = live_options(form)
+        if jobs.active_for(client) >= settings.max_jobs_per_client:
+            raise UsageError(
+                f"you already have {jobs.active_for(client)} clips waiting or being analysed",
+                "Wait for them to finish before recording another test",
+            )
+    except BalanceError as exc:
+        return problem(request, exc.http_status, str(exc))
+    upload_id = jobs.new_id()
+    folder = jobs.folder(upload_id)
+    rec = Recording(client, test.legs, test.duration_s, fields, time.time())
+    write_atomic(folder / UPLOAD, json.dumps(asdict(rec)))
+    (folder / PARTIAL).touch()
+    return JSONResponse({"id": upload_id, "size": 0, "max_chunk": MAX_CHUNK}, status_code=201)
+
+
+@router.get("/uploads/{upload_id}")
+async def upload_state(upload_id: str, upload: Upload) -> Response:
+    folder, _ = upload
+    return JSONResponse({"id": upload_id, "size": (folder / PARTIAL).stat().st_size})
+
+
+@router.put("/uploads/{upload_id}")
+async def chunk(request: Request, upload_id: str, offset: int, upload: Upload, settings: Settings) -> Response:
+    """Append one chunk at `offset`; a chunk the server already holds is acknowledged, not written twice."""
+    folder, _ = upload
+    target = folder / PARTIAL
+    size = target.stat().st_size
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > MAX_CHUNK:
+            return problem(request, 413, f"a chunk is larger than {MAX_CHUNK // 1024**2} MB. Send smaller ones")
+    end = offset + len(body)
+    if offset > size or offset < 0:
+        return JSONResponse({"error": f"the server holds {size} bytes, not {offset}", "size": size}, 409)
+    if end > settings.max_upload_bytes:
+        return problem(request, 413, "the recording is longer than this server accepts. Record a shorter test")
+    if end > size:
+        with target.open("r+b") as out:
+            out.seek(offset)
+            out.write(body)
+            out.flush()
+            os.fsync(out.fileno())  # acknowledged means on disk: a server crash keeps every acked byte
+    return JSONResponse({"id": upload_id, "size": max(size, end)})
+
+
+async def _queue(jobs: JobManager, upload_id: str, folder: Path, rec: Recording, stats: dict[str, Any]) -> Job:
+    """Keep the clip under its final name and queue its full analysis; VideoError when it is not a video."""
+    clip = folder / f"recording{_container(folder / PARTIAL)}"
+    os.replace(folder / PARTIAL, clip)  # the raw clip is kept from here on, whatever its analysis says
+    live = folder / LIVE
+    judged = json.loads(live.read_text()) if live.is_file() else {}
+    write_atomic(live, json.dumps({**judged, "browser": stats}))
+    try:
+        from balance.video.reader import probe
+
+        await run_in_threadpool(probe, clip)
+    except VideoError as exc:
+        os.replace(clip, folder / PARTIAL)  # not a clip the library can read: the browser may send it again
+        raise VideoError(exc.what.replace(str(clip), "the recording"), exc.todo) from exc
+    analysed = await run_in_threadpool(with_timestamps, clip)
+    when = datetime.fromtimestamp(rec.started).strftime("%Y-%m-%d %H:%M")
+    return jobs.submit(
+        Job(
+            id=upload_id,
+            client=rec.client,
+            filename=f"recording {when}",
+            clip=analysed.name,
+            legs=rec.legs,
+            **rec.fields,
         )
+    )
 
-    async def adopt(upload_id: str, folder: Path, rec: Recording) -> None:
-        """The page went away (tab closed, connection lost) without finishing: once no chunk has come for
-        ORPHAN_S, analyse what was uploaded, so a closed tab loses nothing the server holds."""
-        while not (folder / "job.json").exists() and (folder / PARTIAL).is_file():
-            idle = time.time() - (folder / PARTIAL).stat().st_mtime
-            if idle >= ORPHAN_S:
-                if (folder / PARTIAL).stat().st_size:
-                    with contextlib.suppress(VideoError):  # nothing readable arrived: the folder stays as it is
-                        await queue(upload_id, folder, rec, {})
-                return
-            await asyncio.sleep(min(ORPHAN_S - idle, ORPHAN_S) + 0.05)
 
-    @app.post("/record/uploads/{upload_id}/finish")
-    async def finish(request: Request, upload_id: str) -> Response:
-        """The browser has sent the whole clip: keep it, and queue its full analysis as a job."""
-        folder, rec = recording(session_of(request.scope), upload_id)
-        try:
-            stats = _browser_stats(await request.json())
-        except ValueError:
-            return problem(request, 400, "the recording's statistics are not JSON. Reload the page and record again")
-        try:
-            job = await queue(upload_id, folder, rec, stats)
-        except VideoError as exc:
-            return problem(request, exc.http_status, str(exc))
-        return JSONResponse({"job": job.id, "url": f"/jobs/{job.id}"}, status_code=202)
-
-    @app.websocket("/record/live")
-    async def live(ws: WebSocket) -> None:
-        upload_id = ws.query_params.get("upload", "")
-        try:
-            folder, rec = recording(session_of(ws.scope), upload_id)
-        except HTTPException:
-            await ws.close(code=1008, reason="no such recording for this session")
+async def _adopt(jobs: JobManager, upload_id: str, folder: Path, rec: Recording) -> None:
+    """The page went away (tab closed, connection lost) without finishing: once no chunk has come for
+    ORPHAN_S, analyse what was uploaded, so a closed tab loses nothing the server holds."""
+    while not (folder / "job.json").exists() and (folder / PARTIAL).is_file():
+        idle = time.time() - (folder / PARTIAL).stat().st_mtime
+        if idle >= ORPHAN_S:
+            if (folder / PARTIAL).stat().st_size:
+                with contextlib.suppress(VideoError):  # nothing readable arrived: the folder stays as it is
+                    await _queue(jobs, upload_id, folder, rec, {})
             return
-        if live_now["count"] >= MAX_LIVE:
-            await ws.close(code=1013, reason=f"{MAX_LIVE} live tests are running; try again when one has finished")
-            return
-        live_now["count"] += 1
-        try:
-            await ws.accept()
-            await _run_live(ws, folder, rec)
-        finally:
-            live_now["count"] -= 1
-        if folder.is_dir() and not (folder / "job.json").exists():
-            orphans.add(asyncio.create_task(adopt(upload_id, folder, rec)))
-            orphans.difference_update([t for t in orphans if t.done()])
+        await asyncio.sleep(min(ORPHAN_S - idle, ORPHAN_S) + 0.05)
+
+
+@router.post("/uploads/{upload_id}/finish")
+async def finish(request: Request, upload_id: str, upload: Upload, jobs: Jobs) -> Response:
+    """The browser has sent the whole clip: keep it, and queue its full analysis as a job."""
+    folder, rec = upload
+    try:
+        stats = _browser_stats(await request.json())
+    except ValueError:
+        return problem(request, 400, "the recording's statistics are not JSON. Reload the page and record again")
+    try:
+        job = await _queue(jobs, upload_id, folder, rec, stats)
+    except VideoError as exc:
+        return problem(request, exc.http_status, str(exc))
+    return JSONResponse({"job": job.id, "url": f"/jobs/{job.id}"}, status_code=202)
+
+
+@router.websocket("/live")
+async def live(ws: WebSocket, jobs: Jobs, client: Client, slots: Live) -> None:
+    upload_id = ws.query_params.get("upload", "")
+    try:
+        folder, rec = _recording(jobs, client, upload_id)
+    except HTTPException:
+        await ws.close(code=1008, reason="no such recording for this session")
+        return
+    if slots.running >= MAX_LIVE:
+        await ws.close(code=1013, reason=f"{MAX_LIVE} live tests are running; try again when one has finished")
+        return
+    slots.running += 1
+    try:
+        await ws.accept()
+        await _run_live(ws, folder, rec)
+    finally:
+        slots.running -= 1
+    if folder.is_dir() and not (folder / "job.json").exists():
+        slots.adopt(asyncio.create_task(_adopt(jobs, upload_id, folder, rec)))
 
 
 async def _run_live(ws: WebSocket, folder: Path, rec: Recording) -> None:
@@ -289,7 +320,7 @@ async def _run_live(ws: WebSocket, folder: Path, rec: Recording) -> None:
             "frames_dropped": dropped,
             "judged_fps": _num((len(judged) - 1) / span) if span else None,
         }
-        (folder / LIVE).write_text(json.dumps({**_summary(test), "server": rate}))
+        write_atomic(folder / LIVE, json.dumps({**_summary(test), "server": rate}))
         if "gone" not in newest:
             await ws.send_json({**_state(test, None, 0, 0), "summary": _summary_words(machine), "dropped": dropped})
             await ws.close()
@@ -303,25 +334,6 @@ def _container(path: Path) -> str:
     with path.open("rb") as f:
         head = f.read(12)
     return ".mp4" if head[4:8] == b"ftyp" else ".webm"
-
-
-def _with_timestamps(clip: Path) -> Path:
-    """The clip to analyse: a browser's WebM has no duration or frame rate in its header (MediaRecorder writes
-    it as a stream), so its H.264 is copied, not re-encoded, into an MP4 beside it, which has both; the raw
-    WebM stays as recorded. A WebM that MP4 cannot hold (VP8) is analysed as it is."""
-    import imageio_ffmpeg
-
-    if clip.suffix != ".webm":
-        return clip
-    out = clip.with_suffix(".mp4")
-    tmp = clip.with_name("remux.partial.mp4")  # the extension must stay: it picks the container
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(clip), "-map", "0:v:0", "-c", "copy"]
-    done = subprocess.run([*cmd, "-movflags", "+faststart", str(tmp)], capture_output=True, timeout=600)
-    if done.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        return clip
-    os.replace(tmp, out)
-    return out
 
 
 def _judge(test: LiveTest, message: bytes) -> dict[str, Any] | None:
@@ -408,25 +420,3 @@ def _browser_stats(data: Any) -> dict[str, float | None]:
         value = data.get(key)
         out[key] = float(value) if isinstance(value, int | float) and math.isfinite(value) else None
     return out
-
-
-def _legs(text: str) -> tuple[str, ...]:
-    if text == "both":
-        return ("left", "right")
-    if text in lm.SIDES:
-        return (text,)
-    raise UsageError(f"leg {text!r} is not left, right or both", "Choose the stance leg", option="leg")
-
-
-def _duration(text: str) -> float:
-    try:
-        value = float(text or "30")
-    except ValueError:
-        raise UsageError(f"duration {text!r} is not a number", "Give the seconds per leg", option="duration") from None
-    if not MIN_DURATION_S <= value <= MAX_DURATION_S:
-        raise UsageError(
-            f"{value:g} s is not a usable trial length ({MIN_DURATION_S:g}-{MAX_DURATION_S:g} s)",
-            "Give 30 to 60 seconds per leg",
-            option="duration",
-        )
-    return value

@@ -1,5 +1,5 @@
 """What the web pages do, as calls into the library: analyse a clip into a results folder, save it to a
-person's history, and read the history back for the pages. No numbers are computed here.
+person's history, and read the history back for the pages. No numbers are computed, no rule is checked here.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from balance.history.model import Conditions, Programme, TrialRecord
+from balance.history.export import export_csv, export_json
+from balance.history.model import Programme, TrialRecord, programme_week
 from balance.history.progress import Asymmetry, Trend, asymmetries, programme_status, trends
+from balance.history.save import SaveOptions, save_analysis
 from balance.history.store import Store
+from balance.live.options import asked_legs_noted
 from balance.pipeline import AnalysisOptions
 from balance.results.document import Document
 from balance.results.document import load_document as read_document
-
-# Every history write of the server goes through this lock: one writer at a time, as the store expects.
-_WRITER = threading.Lock()
 
 
 def analyse_clip(
@@ -28,14 +28,18 @@ def analyse_clip(
     options: AnalysisOptions,
     *,
     name: str | None,
+    legs: tuple[str, ...] = (),
     progress: Callable[[str, int, int], None],
 ) -> dict[str, Any]:
-    """Analyse `clip` and write every result file into `out_dir` (all or nothing), as `balance analyze` does.
-    Returns the analysis document. `progress(stage, done, total)` follows the pose model frame by frame."""
+    """Analyse `clip` and write every result file into `out_dir` (all or nothing), as `balance analyze` does;
+    a recorded test's `legs` (those it asked for) are noted as `balance record` notes them. Returns the
+    analysis document. `progress(stage, done, total)` follows the pose model frame by frame."""
     from balance.pipeline import analyze
     from balance.results.folder import write_results
 
     analysis = analyze(clip, options, progress=lambda done, total: progress("pose", done, total))
+    if legs:
+        analysis = asked_legs_noted(analysis, legs)
     progress("results", 0, 0)
     return write_results(analysis, out_dir, video=True, name=name).json
 
@@ -43,23 +47,6 @@ def analyse_clip(
 def load_document(results: Path) -> Document:
     """The checked analysis document of a results folder (ResultsError, one line, when damaged)."""
     return read_document(results / "analysis.json")
-
-
-def save_to_history(
-    db: str | None, doc: Document, *, name: str, week: int | None, notes: str, on: date | None = None
-) -> str:
-    """Store the document in `name`'s history (one transaction) and say what happened, in words."""
-    with _WRITER, Store(db) as store:
-        result = store.add_analysis(
-            doc.to_json(), name=name, recorded_on=on or date.today(), week=week, conditions=Conditions(), notes=notes
-        )
-    n = f"{result.trials} trial{'s' if result.trials != 1 else ''}"
-    if not result.stored:
-        return (
-            f"Not saved again: this clip is already in {result.person}'s history, from {result.recorded_on.isoformat()}"
-        )
-    week_words = f"week {result.week}" if result.week is not None else "no programme week"
-    return f"Saved {n} to {result.person}'s history ({result.recorded_on.isoformat()}, {week_words})"
 
 
 @dataclass(frozen=True)
@@ -101,35 +88,52 @@ def _headline(records: list[TrialRecord], found: list[Trend]) -> str:
     return "one week of tests so far: the trend shows from the second week"
 
 
-def people(db: str | None) -> list[PersonSummary]:
-    with Store(db) as store:
-        out = []
-        for name in store.people():
-            records = store.trials(name)
-            programme = store.programme(name)
-            last = max((r.recorded_on for r in records), default=None)
-            trend = _headline(records, trends(records))
-            out.append(PersonSummary(name, _status(programme), last, trend))
-    return out
+class History:
+    """The server's history database: each call opens the store; every write goes through one lock, one writer
+    at a time, as the store expects."""
 
+    def __init__(self, db: str | None) -> None:
+        self.db = db
+        self._writer = threading.Lock()
 
-def person(db: str | None, name: str) -> PersonView | None:
-    with Store(db) as store:
-        stored = store.person(name)
-        if stored is None:
-            return None
-        records = store.trials(stored)
-        programme = store.programme(stored)
-    return PersonView(stored, programme, _status(programme), records, trends(records), asymmetries(records))
+    def people(self) -> list[PersonSummary]:
+        with Store(self.db) as store:
+            out = []
+            for name in store.people():
+                records = store.trials(name)
+                programme = store.programme(name)
+                last = max((r.recorded_on for r in records), default=None)
+                trend = _headline(records, trends(records))
+                out.append(PersonSummary(name, _status(programme), last, trend))
+        return out
 
+    def person(self, name: str) -> PersonView | None:
+        with Store(self.db) as store:
+            stored = store.person(name)
+            if stored is None:
+                return None
+            records = store.trials(stored)
+            programme = store.programme(stored)
+        return PersonView(stored, programme, _status(programme), records, trends(records), asymmetries(records))
 
-def week_now(db: str | None, name: str) -> int | None:
-    """The programme week today for `name`, the upload form's default."""
-    from balance.history.model import programme_week
+    def week_now(self, name: str) -> int | None:
+        """The programme week today for `name`, the upload form's default."""
+        with Store(self.db) as store:
+            programme = store.programme(name) if store.person(name) else None
+        return programme_week(programme.start_date, date.today()) if programme else None
 
-    with Store(db) as store:
-        programme = store.programme(name) if store.person(name) else None
-    return programme_week(programme.start_date, date.today()) if programme else None
+    def save(self, doc: Document, options: SaveOptions) -> str:
+        """Store the document in the options' person's history (one transaction); what happened, in words."""
+        with self._writer:
+            return save_analysis(doc.to_json(), options, self.db).words()
+
+    def start_programme(self, name: str, weeks: int, start: date) -> Programme:
+        with self._writer, Store(self.db) as store:
+            return store.start_programme(name, start=start, weeks=weeks)
+
+    def delete_session(self, name: str, session_id: int) -> int:
+        with self._writer, Store(self.db) as store:
+            return store.delete_session(name, session_id)
 
 
 def trend_png(view: PersonView) -> bytes:
@@ -140,16 +144,4 @@ def trend_png(view: PersonView) -> bytes:
 
 
 def export(view: PersonView, fmt: str) -> str:
-    from balance.cli.history import export_csv, export_json
-
     return export_csv(view.records) if fmt == "csv" else export_json(view.name, view.records, view.programme)
-
-
-def start_programme(db: str | None, name: str, weeks: int, start: date) -> Programme:
-    with _WRITER, Store(db) as store:
-        return store.start_programme(name, start=start, weeks=weeks)
-
-
-def delete_session(db: str | None, name: str, session_id: int) -> int:
-    with _WRITER, Store(db) as store:
-        return store.delete_session(name, session_id)

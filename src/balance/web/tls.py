@@ -11,12 +11,12 @@ from __future__ import annotations
 import contextlib
 import datetime
 import ipaddress
-import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from balance.errors import StoreError
+from balance.files import write_atomic
 
 # Browsers refuse server certificates valid for more than 398 days (CA/Browser Forum baseline requirements,
 # 1.2.3 section 6.3.2; Chrome and Safari apply it to every certificate): renewed before then.
@@ -84,21 +84,13 @@ def certificate(folder: Path, host: str) -> Certificate:
         key_bytes = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        _write(key_path, key_bytes, 0o600)  # the private key: readable by this user only
-        _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+        write_atomic(key_path, key_bytes, mode=0o600)  # the private key: readable by this user only
+        write_atomic(cert_path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
     except OSError as exc:
         raise StoreError(
             f"cannot write the https certificate to {folder} ({exc.strerror})", "Give --data a folder you can write"
         ) from exc
     return Certificate(cert_path, key_path, _fingerprint(cert), tuple(names))
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.replace(tmp, path)
 
 
 def _names(cert: object) -> list[str]:

@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 from balance.errors import BalanceError
+from balance.files import write_atomic
 from balance.pipeline import AnalysisOptions
 from balance.web.services import analyse_clip
 
@@ -31,19 +32,26 @@ def run(job_dir: Path) -> int:
     options = AnalysisOptions(height_cm=job.get("height_cm"), workers=job.get("pose_workers"))
     clip = job_dir / job["clip"]
     try:
-        analyse_clip(clip, job_dir / STAGING, options, name=job.get("name") or None, progress=_say)
+        analyse_clip(
+            clip,
+            job_dir / STAGING,
+            options,
+            name=job.get("name") or None,
+            legs=tuple(job.get("legs", ())),
+            progress=_say,
+        )
     except BalanceError as exc:
         # The message names the server's own file; the user knows the clip by the name they uploaded.
         message = str(exc).replace(str(clip), job.get("filename") or "the clip")
-        (job_dir / ERROR).write_text(json.dumps({"message": message, "status": exc.http_status}))
+        write_atomic(job_dir / ERROR, json.dumps({"message": message, "status": exc.http_status}))
         return 1
     except Exception:
         traceback.print_exc()
-        (job_dir / ERROR).write_text(
-            json.dumps(
-                {"message": "the analysis failed unexpectedly. Try again; if it fails again, report it", "status": 500}
-            )
-        )
+        unexpected = {
+            "message": "the analysis failed unexpectedly. Try again; if it fails again, report it",
+            "status": 500,
+        }
+        write_atomic(job_dir / ERROR, json.dumps(unexpected))
         return 1
     return 0
 
