@@ -99,8 +99,9 @@ class Reference:
     verdict: str
     band: str | None
     averages: tuple[tuple[str, float], ...]  # ("all" | "women" | "men", mean best of three, s)
-    words: str
+    words: str  # the hold, then the judgement: "21.0 s: below the average for 50-59 (41.2 s)"
     source: str | None
+    judgement: str  # the words after the hold: "below the average for 50-59 (41.2 s)"
 
 
 def age_in(year: int, birth_year: int) -> int:
@@ -124,7 +125,7 @@ def hold_words(hold_s: float, ended_by: str) -> str:
 
 
 def _none(hold: str, why: str) -> Reference:
-    return Reference("none", None, (), f"{hold}: {why}", None)
+    return Reference("none", None, (), f"{hold}: {why}", None, why)
 
 
 def _averages(band: Band, eyes: str) -> tuple[tuple[str, float], ...]:
@@ -188,7 +189,8 @@ def hold_reference(
         verdict, said = "above", f"above {mean}{eyes_note}"
     else:
         verdict, said = "between", f"between {mean}{eyes_note}"
-    return Reference(verdict, band.label, averages, f"{hold}: {said}{floor_note}", SOURCE)
+    said += floor_note
+    return Reference(verdict, band.label, averages, f"{hold}: {said}", SOURCE, said)
 
 
 def hold_mdc_words(age: int | None) -> str:

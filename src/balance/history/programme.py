@@ -39,6 +39,7 @@ class WeekRow:
     week: int
     left: LegWeek | None
     right: LegWeek | None
+    both: str  # the two legs together: the hold LSI, or why there is none ("" with fewer than two legs)
     words: str  # the week in one line
 
 
@@ -112,17 +113,15 @@ def _cell(w: LegWeek | None) -> str:
     return f"best {w.best_hold_s:.1f}{end} s of {w.trials}{score}"
 
 
-def _week_words(week: int, left: LegWeek | None, right: LegWeek | None) -> str:
-    text = f"week {week}: left {_cell(left)}; right {_cell(right)}"
-    if left is not None and right is not None:
-        ended = [w.ended_by == "touch_down" for w in (left, right)]
-        if all(ended):
-            text += f"; hold LSI {limb_symmetry_index(left.best_hold_s, right.best_hold_s):.0f} %"
-        elif not any(ended):
-            text += "; both held to the end of the test"
-        else:
-            text += "; one leg held to the end of the test (its hold is a lower bound)"
-    return text
+def _both(left: LegWeek | None, right: LegWeek | None) -> str:
+    if left is None or right is None:
+        return ""
+    ended = [w.ended_by == "touch_down" for w in (left, right)]
+    if all(ended):
+        return f"hold LSI {limb_symmetry_index(left.best_hold_s, right.best_hold_s):.0f} %"
+    if not any(ended):
+        return "both held to the end of the test"
+    return "one leg held to the end of the test (its hold is a lower bound)"
 
 
 def _gap_trend(rows: Sequence[WeekRow], records: Sequence[TrialRecord], metric: str, age: int | None) -> GapTrend:
@@ -183,7 +182,9 @@ def _block(records: Sequence[TrialRecord], conditions: Conditions, weeks: int, b
     for week in range(1, max(weeks, max((r.week or 0) for r in mine)) + 1):
         this = [r for r in mine if r.week == week]
         left, right = (_leg_week(this, leg, birth_year) for leg in SIDES)
-        rows.append(WeekRow(week, left, right, _week_words(week, left, right)))
+        both = _both(left, right)
+        words = f"week {week}: left {_cell(left)}; right {_cell(right)}" + (f"; {both}" if both else "")
+        rows.append(WeekRow(week, left, right, both, words))
     latest = max(mine, key=lambda r: r.recorded_on)
     age = _age(birth_year, latest.recorded_on)
     gaps = [_gap_trend(rows, mine, HOLD.key, age)]
@@ -261,7 +262,7 @@ def view_lines(view: ProgrammeView) -> list[str]:
         tested = [w for row in block.rows for w in (row.left, row.right) if w is not None]
         shared = view.birth_year is not None and all(w.reference.verdict == "none" for w in tested)
         if shared:  # e.g. on foam: one line says there is no reference, not one per leg and week
-            lines.append(f"    age reference: {tested[0].reference.words.split(': ', 1)[1]}")
+            lines.append(f"    age reference: {tested[0].reference.judgement}")
         for row in block.rows:
             lines.append(f"    {row.words}")
             for leg in (row.left, row.right):

@@ -11,12 +11,14 @@ from datetime import date
 from typing import Any
 
 from balance.errors import UsageError
-from balance.history.model import EYES, Conditions, programme_week
+from balance.history.model import EYES, SURFACES, Conditions, programme_week, surface_key
 
 # Programme weeks run 1-52: a programme is weeks, not years, long (programmes of 4-6 weeks are typical).
 MIN_WEEK, MAX_WEEK = 1, 52
 # A name is a label on screen and in exports, notes a remark: longer text is a paste gone wrong.
 MAX_NAME, MAX_NOTES = 100, 2000
+# An age in years: the age references start at 18 (balance.assess.norms), but anyone may keep a history.
+MIN_AGE, MAX_AGE = 1, 120
 NO_WEEK_HINT = "give the programme week, or start a programme to count weeks from"
 
 
@@ -31,6 +33,18 @@ def check_week(week: int | None, what: str = "week") -> int | None:
     return week
 
 
+def birth_year_for(age: int | None, on: date | None = None) -> int | None:
+    """The birth year of a person `age` years old in the year of `on` (today): the age the references use is
+    the age reached in the year of the test (balance.assess.norms.age_in). UsageError outside 1-120."""
+    if age is None:
+        return None
+    if not MIN_AGE <= age <= MAX_AGE:
+        raise UsageError(
+            f"age {age} is outside {MIN_AGE}-{MAX_AGE}", "Give the person's age in years, e.g. 52", option="age"
+        )
+    return (on or date.today()).year - age
+
+
 @dataclass(frozen=True)
 class SaveOptions:
     """Whose history an analysis goes into, and with what: checked when made (UsageError, with the option)."""
@@ -40,6 +54,7 @@ class SaveOptions:
     recorded_on: date | None = None  # the day it was filmed; None: today
     conditions: Conditions = field(default_factory=Conditions)
     notes: str = ""
+    birth_year: int | None = None  # the person's (from --age): kept with the person for the age references
 
     def __post_init__(self) -> None:
         name = " ".join(self.name.split())
@@ -55,7 +70,15 @@ class SaveOptions:
                 "Say whether the eyes were open or closed",
                 option="eyes",
             )
+        surface = surface_key(self.conditions.surface)
+        if surface is None:
+            raise UsageError(
+                f"the surface {self.conditions.surface!r} is none of {', '.join(SURFACES)}",
+                f"Give the surface stood on: {', '.join(SURFACES)}",
+                option="surface",
+            )
         check_week(self.week)
+        object.__setattr__(self, "conditions", Conditions(self.conditions.eyes, surface, self.conditions.footwear))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "notes", self.notes.strip())
 
@@ -115,6 +138,7 @@ def save_analysis(analysis_json: Mapping[str, Any], options: SaveOptions, db: st
             week=options.week,
             conditions=options.conditions,
             notes=options.notes,
+            birth_year=options.birth_year,
         )
         programme = store.programme(result.person)
         where = store.where
