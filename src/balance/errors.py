@@ -71,6 +71,13 @@ class ResultsError(BalanceError):
     http_status = 500
 
 
+class PairError(BalanceError):
+    """Two clips given as front and side views do not make a pair: two front views, no common time, other people."""
+
+    exit_code = 10
+    http_status = 422
+
+
 class DisplayError(BalanceError):
     """A camera window was asked for on a machine with no display."""
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from balance.assess.assessment import Assessment, assess
 from balance.assess.flags import Flag, asymmetry_flags
@@ -21,7 +21,11 @@ from balance.pose.estimate import DEFAULT_MAX_FPS, DEFAULT_MODEL, PoseTrack, est
 from balance.pose.sides import repair_sides
 from balance.pose.upright import require_upright
 from balance.stance.trials import MIN_REPORTED_PHASE_S, MIN_TRIAL_S, StanceTimeline, find_trials, require_trials
+from balance.twoview.pair import combine
 from balance.video.reader import VideoInfo, probe
+
+if TYPE_CHECKING:
+    from balance.twoview.fuse import TwoView
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Analysis:
     height_cm: float | None
     notes: tuple[str, ...]
     min_trial_s: float = MIN_TRIAL_S  # the shortest hold scored as a trial in this analysis
+    two_view: TwoView | None = None  # with a side clip (analyze_pair): the fused 2-D trials
 
 
 # The sway signals are low-passed at LOWPASS_HZ (measure/signals.py); a sampled signal carries frequencies
@@ -190,3 +195,27 @@ def analyze(
     return Analysis(
         clip, track, timeline, tuple(measured), assessments, session, height_cm, tuple(notes), opts.min_trial_s
     )
+
+
+def analyze_pair(
+    front: str | Path,
+    side: str | Path,
+    options: AnalysisOptions | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    **fields: Any,
+) -> Analysis:
+    """Analyse a front and a side clip of one hold (each as `analyze` does) and fuse them (balance.twoview).
+
+    Returns the front view's Analysis with `two_view` set: the side clip's analysis, the pairing, the offset
+    between the clips and the 2-D trials. The clips may come in either order: the more front-on is the front.
+    Errors name the clip they are about; PairError when the two do not make a pair.
+    """
+    opts = replace(options or AnalysisOptions(), **fields)
+    views = []
+    for role, path in (("front", front), ("side", side)):
+        try:
+            views.append(analyze(path, opts, progress=progress))
+        except BalanceError as exc:
+            raise type(exc)(f"the {role} clip {Path(path).name}: {exc.what}", exc.todo, option=exc.option) from exc
+    return combine(views[0], views[1])
