@@ -12,6 +12,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,9 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
 @pytest.fixture(scope="module")
 def done(web: Web) -> dict[str, Any]:
     """One clip uploaded for Sam and followed to its result: the job's final state."""
-    response = web.upload(LEFT, name="Sam", week=1, height_cm=165, notes="barefoot")
+    response = web.upload(
+        LEFT, name="Sam", week=1, height_cm=165, notes="barefoot", eyes="closed", surface="foam", age=52
+    )
     assert response.status_code == 202, response.text
     (job,) = response.json()["jobs"]
     return web.wait(job["id"])
@@ -115,7 +118,14 @@ def test_the_history_row_and_person_page(web: Web, done: dict[str, Any]) -> None
     with Store(web.root.parent.parent / "history.db") as store:
         (row,) = store.trials("Sam")
     assert row.stance_leg == "left" and row.notes == "barefoot" and row.unit == "cm"
+    with Store(web.root.parent.parent / "history.db") as store:  # the form's conditions and age, as data
+        assert (row.conditions.eyes, row.conditions.surface, store.birth_year("Sam")) == (
+            "closed",
+            "foam",
+            date.today().year - 52,
+        )
     page = web.client.get("/person", params={"name": "sam"}).text
+    assert "eyes closed, foam" in page and "no published age reference for single-leg stance on foam" in page
     assert "Sam" in page and f"{row.hold_s:.1f}+" in page and 'src="/person/trend.png?name=Sam"' in page
     png = web.client.get("/person/trend.png", params={"name": "Sam"})
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
@@ -217,6 +227,8 @@ def test_a_good_clip_with_a_bad_one_stores_neither(web: Web, tmp_path: Path) -> 
         ({"height_cm": "20"}, "20 cm is not a plausible standing height (80-250 cm)"),
         ({"week": "2"}, "a week needs a name"),
         ({"name": "x" * 101}, "longer than 100"),
+        ({"name": "Sam", "surface": "sand"}, "the surface 'sand' is none of floor, foam, disc, bosu"),
+        ({"name": "Sam", "age": "200"}, "age 200 is outside 1-120"),
     ],
 )
 def test_bad_form_values(web: Web, fields: dict[str, str], words: str) -> None:

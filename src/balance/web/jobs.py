@@ -25,6 +25,7 @@ from typing import Any
 
 from balance.errors import BalanceError
 from balance.files import write_atomic
+from balance.history.model import Conditions
 from balance.history.save import SaveOptions
 from balance.web import services
 from balance.web.worker import ERROR, STAGING
@@ -66,6 +67,9 @@ class Job:
     week: int | None = None
     height_cm: float | None = None
     notes: str = ""
+    eyes: str = ""  # the test's conditions, as the form gave them ("" not recorded)
+    surface: str = ""
+    birth_year: int | None = None  # from the form's age: the person's, for the age references
     pose_workers: int | None = None
     legs: tuple[str, ...] = ()  # the legs a recorded test asked for (the analysis notes a disagreement)
     state: JobState = JobState.QUEUED
@@ -89,7 +93,13 @@ class Job:
 
     def save_options(self) -> SaveOptions:
         """Whose history the result goes into (the job has a name: checked when it was queued)."""
-        return SaveOptions(self.name, self.week, notes=self.notes)
+        return SaveOptions(
+            self.name,
+            self.week,
+            conditions=Conditions(self.eyes, self.surface),
+            notes=self.notes,
+            birth_year=self.birth_year,
+        )
 
     def public(self) -> dict[str, Any]:
         """What the page and the event stream show (no client id)."""

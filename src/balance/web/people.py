@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from balance.errors import UsageError
-from balance.history.save import check_programme_weeks
+from balance.history.save import birth_year_for, check_programme_weeks
 from balance.web import services
 from balance.web.deps import HistoryDep
 from balance.web.forms import number
@@ -71,6 +71,17 @@ async def confirm_delete(request: Request, view: Person, session: int = 0) -> Re
 async def delete(view: Person, history: HistoryDep, session: int = 0) -> Response:
     await run_in_threadpool(history.delete_session, view.name, session)
     return RedirectResponse(f"/person?name={q(view.name)}", status_code=303)
+
+
+@router.post("/age")
+async def age(request: Request, history: HistoryDep, name: str = "") -> Response:
+    """The person's age (kept as the birth year) for the age references; a blank age forgets it."""
+    form = await request.form()
+    born = birth_year_for(number(form_value(form, "age"), "age", int))
+    if not " ".join(name.split()):
+        raise UsageError("no name was given", "Give the person's name", option="name")
+    person = await run_in_threadpool(history.set_birth_year, name, born)
+    return RedirectResponse(f"/person?name={q(person)}", status_code=303)
 
 
 @router.post("/programme")

@@ -11,8 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from balance.assess.norms import age_in
 from balance.history.export import export_csv, export_json
 from balance.history.model import Programme, TrialRecord, programme_week
+from balance.history.programme import ProgrammeView, programme_view
 from balance.history.progress import Asymmetry, Trend, asymmetries, programme_status, trends
 from balance.history.save import SaveOptions, save_analysis
 from balance.history.store import Store
@@ -65,6 +67,13 @@ class PersonView:
     records: list[TrialRecord]
     trends: list[Trend]
     symmetry: list[Asymmetry]
+    birth_year: int | None
+    plan: ProgrammeView  # weeks 1-N, both legs, age references, the gap's trend, the next test
+
+    @property
+    def age(self) -> int | None:
+        """The age this year, from the birth year (the age the references use)."""
+        return None if self.birth_year is None else age_in(date.today().year, self.birth_year)
 
     @property
     def charted(self) -> bool:
@@ -114,7 +123,18 @@ class History:
                 return None
             records = store.trials(stored)
             programme = store.programme(stored)
-        return PersonView(stored, programme, _status(programme), records, trends(records), asymmetries(records))
+            born = store.birth_year(stored)
+        age = None if born is None else age_in(date.today().year, born)
+        return PersonView(
+            stored,
+            programme,
+            _status(programme),
+            records,
+            trends(records, age=age),
+            asymmetries(records),
+            born,
+            programme_view(stored, records, programme, date.today(), born),
+        )
 
     def week_now(self, name: str) -> int | None:
         """The programme week today for `name`, the upload form's default."""
@@ -126,6 +146,11 @@ class History:
         """Store the document in the options' person's history (one transaction); what happened, in words."""
         with self._writer:
             return save_analysis(doc.to_json(), options, self.db).words()
+
+    def set_birth_year(self, name: str, year: int | None) -> str:
+        """Record the person's birth year (None: forget it); their stored name."""
+        with self._writer, Store(self.db) as store:
+            return store.set_birth_year(name, year)
 
     def start_programme(self, name: str, weeks: int, start: date) -> Programme:
         with self._writer, Store(self.db) as store:
