@@ -11,6 +11,7 @@ import os
 import sys
 import webbrowser
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -51,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--no-video", action="store_true", help="skip the annotated video (the slowest output)")
+    a.add_argument(
+        "--side", type=Path, metavar="SIDE_CLIP", help="a second clip of the same hold filmed from the side: both axes"
+    )
+    a.add_argument(
+        "--min-trial-s",
+        type=float,
+        default=3.0,
+        help="shortest one-leg hold scored as a trial, s (default 3; less for short lab recordings)",
+    )
     add_save_options(a)
     add_commands(sub)
     add_record_command(sub)
@@ -77,7 +87,7 @@ def _progress_bar(enabled: bool) -> Progress:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from balance.pipeline import analyze
+    from balance.pipeline import analyze, analyze_pair
     from balance.results.document import json_text
     from balance.results.folder import write_results
     from balance.results.text import summary
@@ -89,13 +99,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=max(total, done))
 
-        analysis = analyze(
+        run = partial(analyze_pair, side=args.side) if args.side is not None else analyze
+        analysis = run(
             args.clip,
             model=args.model,
             height_cm=args.height_cm,
             max_fps=args.max_fps or None,
             workers=args.workers,
             use_cache=not args.no_cache,
+            min_trial_s=args.min_trial_s,
             progress=progress,
         )
     out = args.out if args.out is not None else Path("results") / args.clip.stem

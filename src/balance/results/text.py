@@ -14,6 +14,7 @@ from balance.measure.sway import TraceMetrics
 from balance.measure.trial import AXIS_WORDS
 from balance.pipeline import Analysis
 from balance.pose.landmarks import NAMES
+from balance.twoview.fuse import TwoView
 
 UNIT_WORDS = {"cm": "cm", "%leg": "% of leg length"}
 
@@ -94,7 +95,48 @@ def summary(analysis: Analysis) -> str:
         )
     lines += [f"Both legs: {f.text}" for f in analysis.session_flags]
     lines += [f"Note: {n}" for n in analysis.notes]
+    if analysis.two_view is not None:
+        lines += two_view_lines(analysis.two_view, analysis.clip.path.name)
     return "\n".join(lines)
+
+
+def two_view_lines(tv: TwoView, front_name: str) -> list[str]:
+    """The fused 2-D holds of a two-camera analysis: pairing, offset, stabilogram metrics, tripod on both axes."""
+    sync, pairing = tv.sync, tv.pairing
+    lines = [
+        "",
+        f"Two cameras: {front_name} as the front view (side to side), {tv.side.clip.path.name} as the side view "
+        f"(forward-backward), {pairing.separation_deg:.0f} +- {pairing.separation_sd_deg:.0f} deg apart "
+        "(90 = at right angles)",
+        f"  side clip offset {1000 * sync.offset_s:+.1f} ms +- {1000 * sync.offset_sd_s:.1f} ms (from the movement: "
+        f"hips, shoulders and free foot heights match at r = {sync.peak_r:.2f})",
+    ]
+    for t in tv.trials:
+        unit = UNIT_WORDS[t.unit]
+        com = next(m for m in t.traces if m.name == "centre_of_mass")
+        lines.append(
+            f"  {t.stance_leg}-leg hold seen by both, {t.from_s:.2f}-{t.to_s:.2f} s: 2-D stabilogram of the centre "
+            f"of mass (ml side to side, ap forward-backward, {unit})"
+        )
+        area = com.ellipse_area_95 or 0.0
+        lines.append(
+            f"    95 % prediction ellipse {area:.1f} {unit}^2 (+-{t.ellipse_area_offset_sd:.1f} over the offset's "
+            f"uncertainty), mean velocity {com.mean_velocity:.2f} {unit}/s, path {com.path_length:.1f} {unit}"
+        )
+        lines.append(
+            f"    RMS ml {com.rms[0]:.2f} / ap {com.rms[1]:.2f} {unit}, range ml {com.range[0]:.1f} / ap "
+            f"{com.range[1]:.1f} {unit}"
+        )
+        for m in t.traces:
+            if m.name != "centre_of_mass":
+                lines.append(
+                    f"    {m.name.replace('_', ' '):16s} RMS ml {m.rms[0]:.2f} / ap {m.rms[1]:.2f} {unit}, "
+                    f"mean velocity {m.mean_velocity:.2f} {unit}/s"
+                )
+        lines.append(f"    Weight side to side (front view): {t.tripod['medial']['words']}")
+        lines.append(f"    Heel to toe (side view): {t.tripod['fore_aft']['words']}")
+    lines += [f"  Note: {n}" for n in tv.notes]
+    return lines
 
 
 def _heel_to_toe(tp: TripodEstimate) -> str:
