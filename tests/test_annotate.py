@@ -18,8 +18,9 @@ from balance.pose import landmarks as lm
 from balance.pose import skeleton
 from balance.results import document
 from balance.results import video as annotate
+from balance.results.annotators import ShownFlag
 from balance.results.document import build_document
-from balance.results.video import Flag, Overlay, flags_in, write_annotated
+from balance.results.video import Overlay, flags_in, write_annotated
 from balance.video import writer
 from balance.video.reader import VideoReader
 
@@ -150,7 +151,7 @@ def test_flags_in_reads_times_and_whole_trial_flags() -> None:
         ),
     )
     got = {f.code: f for f in flags_in(trial)}
-    assert got["hip_drop"] == Flag("hip_drop", "hip drop 5 deg", 3.0, 7.0, "hip")
+    assert got["hip_drop"] == ShownFlag("hip_drop", "hip drop 5 deg", 3.0, 7.0, "hip")
     assert got["touch_down"].anchor == "free_foot"
     assert got["touch_down"].end_s == pytest.approx(9.5 + annotate.FLAG_SHOW_S)
     assert (got["weight_outside"].start_s, got["weight_outside"].anchor) == (2.0, "foot")
@@ -163,7 +164,7 @@ def test_a_flag_shows_near_its_body_part_only_while_it_lasts() -> None:
     analysis = _analysis(POSE_1)
     frame = _frames(POSE_1)[60]
     t = float(analysis.track.t[60])
-    flag = Flag("hip_drop", "hip drop 5 deg", t - 0.5, t + 0.5, "hip")
+    flag = ShownFlag("hip_drop", "hip drop 5 deg", t - 0.5, t + 0.5, "hip")
     plain = Overlay(analysis).draw(frame, t)
     flagged = Overlay(analysis, [flag])
     during, after = flagged.draw(frame, t), flagged.draw(frame, t + 1.0)

@@ -1,5 +1,6 @@
-"""`balance history`, `programme start`, `export` and save_analysis as a user meets them: argparse built with
-add_commands, real analyses saved to a temporary database, the printed table, words, PNG, CSV and JSON checked.
+"""`balance history`, `programme start`, `export` and saving an analysis as a user meets them: argparse built with
+add_commands, real analyses saved to a temporary database (balance.history.save, with the CLI's words), the
+printed table, words, PNG, CSV and JSON checked.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from balance.cli.history import EXPORT_COLUMNS, add_commands, add_save_options, save_analysis, save_from_args
-from balance.errors import StoreError
+from balance.cli.history import add_commands, add_save_options, save_options, save_words
+from balance.errors import StoreError, UsageError
+from balance.history.export import EXPORT_COLUMNS
+from balance.history.model import Conditions
+from balance.history.save import SaveOptions
 from balance.spreadsheet import safe_cell
 
 from .test_progress import LEFT_AFTER, LEFT_BEFORE, RIGHT, START, half_document
@@ -32,6 +36,23 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("clip", type=Path)
     add_save_options(a)
     return p
+
+
+def save_analysis(
+    doc: dict[str, object],
+    *,
+    name: str,
+    week: int | None,
+    db: Path,
+    recorded_on: date | None = None,
+    eyes: str = "",
+    surface: str = "",
+    footwear: str = "",
+    notes: str = "",
+) -> str:
+    """Save as `balance analyze --name ...` does, and return the line it prints."""
+    conditions = Conditions(eyes, surface, footwear)
+    return save_words(doc, SaveOptions(name, week, recorded_on, conditions, notes), str(db))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> str:
@@ -128,11 +149,22 @@ def test_programme_start_numbers_sessions_saved_without_a_week(
 def test_save_options_of_analyze_feed_save_analysis(tmp_path: Path) -> None:
     argv = ["analyze", "clip.mp4", "--name", "Sam", "--week", "2", "--date", "2024-03-13", "--eyes", "closed"]
     args = parser().parse_args([*argv, "--surface", "foam", "--footwear", "barefoot", "--db", str(tmp_path / "h.db")])
-    message = save_from_args(real_document(), args)
+    options = save_options(args)
+    assert options is not None
+    message = save_words(real_document(), options, args.db)
     assert message.startswith("Saved 1 trial to Sam's history (2024-03-13, week 2)")
-    for bad in (["--week", "0"], ["--date", "13/03/2024"], ["--eyes", "shut"]):
+    for bad in (["--date", "13/03/2024"], ["--eyes", "shut"], ["--week", "two"]):
         with pytest.raises(SystemExit):
             parser().parse_args(["analyze", "clip.mp4", *bad])
+    # The ranges are the library's: checked when the options are made, before anything is analysed.
+    for bad, words in (
+        (["--name", "Sam", "--week", "0"], "week 0 is outside 1-52"),
+        (["--week", "3"], "a week needs a name"),
+        (["--name", " "], "the person's name is empty"),
+    ):
+        with pytest.raises(UsageError, match=words):
+            save_options(parser().parse_args(["analyze", "clip.mp4", *bad]))
+    assert save_options(parser().parse_args(["analyze", "clip.mp4"])) is None
 
 
 def test_wrong_names_files_and_options_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,11 +184,12 @@ def test_wrong_names_files_and_options_are_one_line_errors(tmp_path: Path, capsy
     for argv in (
         ["export", "Sam", "--db", str(db)],  # neither --csv nor --json
         ["export", "Sam", "--csv", "a.csv", "--json", "a.json"],
-        ["programme", "start", "Sam", "--weeks", "0"],
         ["programme", "start", "Sam", "--weeks", "6", "--start", "next monday"],
     ):
         with pytest.raises(SystemExit):
             parser().parse_args(argv)
+    with pytest.raises(UsageError, match="0 weeks is not a programme length"):
+        run(capsys, "programme", "start", "Sam", "--weeks", "0", "--db", db)
 
 
 def test_csv_export_neutralises_formulas_but_keeps_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

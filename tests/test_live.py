@@ -16,10 +16,11 @@ from pathlib import Path
 import cv2
 import pytest
 
-from balance.cli.record import add_record_command, asked_legs_noted
+from balance.cli.record import add_record_command
 from balance.errors import DisplayError
 from balance.history.store import Store
 from balance.live.machine import Phase
+from balance.live.options import asked_legs_noted
 from balance.live.session import RecordResult, record
 from balance.pipeline import Analysis, analyze
 from balance.video.camera import FileAsCamera

@@ -465,7 +465,8 @@ def test_live_socket_judges_the_newest_frame_and_drops_the_rest(client: tuple[An
         frames = [f for _, f in zip(range(20), reader, strict=False)]
     with c.websocket_connect(f"/record/live?upload={upload_id}", headers=_cookie(c)) as ws:
         hello = ws.receive_json()
-        assert hello["hello"] and len(hello["bones"]) > 10 and set(hello["legs"]) == {"left", "right"}
+        assert hello["hello"] and len(hello["body"]) > 5 and set(hello["limbs"]) == {"left", "right"}
+        assert hello["colours"]["stance"] == "#ffd700" and set(hello["ankle"]) == {"left", "right"}
         ws.send_bytes(_frame(1, frames[0].t_s, frames[0].image))
         first = ws.receive_json()
         assert first["frame"] == 1 and len(first["xy"]) == 33 and first["prompt"]

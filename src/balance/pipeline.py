@@ -17,7 +17,8 @@ from balance.assess.flags import Flag, asymmetry_flags
 from balance.errors import BalanceError, StanceError, UsageError
 from balance.measure.signals import LOWPASS_HZ
 from balance.measure.trial import SwayMetrics, clip_vertical, measure
-from balance.pose.estimate import DEFAULT_MAX_FPS, DEFAULT_MODEL, PoseTrack, estimate_pose
+from balance.pose.estimate import PoseTrack, estimate_pose
+from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL
 from balance.pose.sides import repair_sides
 from balance.pose.upright import require_upright
 from balance.stance.trials import MIN_REPORTED_PHASE_S, MIN_TRIAL_S, StanceTimeline, find_trials, require_trials

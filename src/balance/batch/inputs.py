@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from balance.errors import UsageError, VideoError
+from balance.history.save import check_week
+from balance.pipeline import AnalysisOptions
 
 # The containers OpenCV's FFmpeg backend reads; `balance analyze` takes the same.
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".webm", ".mkv", ".mpg", ".mpeg", ".wmv", ".3gp"})
@@ -102,10 +103,11 @@ def read_manifest(manifest: Path) -> list[ClipJob]:
             height = float(height_text) if height_text else None
         except ValueError as exc:
             raise UsageError(f"{where}: {exc}", "week is a whole number 1-52, height_cm a number of cm") from exc
-        if week is not None and not 1 <= week <= 52:
-            raise UsageError(f"{where}: week {week} is outside 1-52", "Give the programme week 1-52")
-        if height is not None and not (math.isfinite(height) and 80 <= height <= 250):
-            raise UsageError(f"{where}: {height_text} cm is not a plausible standing height", "Give 80-250 cm")
+        try:
+            check_week(week)
+            AnalysisOptions(height_cm=height)
+        except UsageError as exc:
+            raise UsageError(f"{where}: {exc.what}", exc.todo) from exc  # a manifest cell, not an option
         path = Path(clip).expanduser()
         jobs.append(
             ClipJob(path if path.is_absolute() else manifest.parent / path, _cell(row, "name") or None, week, height)

@@ -18,11 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from balance.errors import UsageError
+from balance.history.save import check_week
+from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
 
 SOME_FAILED = 9
 
 
-def add_batch_command(subparsers: Any, *, height: Any) -> None:
+def add_batch_command(subparsers: Any) -> None:
     b = subparsers.add_parser(
         "batch",
         help="analyse many clips (files, folders, CSV manifests) on a Dask cluster",
@@ -33,9 +35,18 @@ def add_batch_command(subparsers: Any, *, height: Any) -> None:
     b.add_argument("--out", type=Path, required=True, help="results folder: one sub-folder per clip plus the summary")
     b.add_argument("--scheduler", metavar="ADDRESS", help="an existing cluster, e.g. tcp://host:8786 (default: local)")
     b.add_argument("--workers", type=int, help="local cluster: worker processes (default: one per core)")
-    b.add_argument("--model", default="full", help="pose model: lite, full (default), heavy or a .task path")
-    b.add_argument("--height-cm", type=height, help="standing height for clips whose manifest row gives none")
-    b.add_argument("--max-fps", type=float, default=30.0, help="analyse at most this many frames a second (30)")
+    b.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"pose model: {', '.join(MODEL_NAMES)} or a .task path (default {DEFAULT_MODEL})",
+    )
+    b.add_argument("--height-cm", type=float, help="standing height for clips whose manifest row gives none")
+    b.add_argument(
+        "--max-fps",
+        type=float,
+        default=DEFAULT_MAX_FPS,
+        help=f"analyse at most this many frames a second ({DEFAULT_MAX_FPS:g})",
+    )
     b.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
     b.add_argument("--video", action="store_true", help="also write each clip's annotated video (slow)")
     b.add_argument("--name", help="save every result without a manifest name to this person's history")
@@ -64,8 +75,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers} is not a number of processes", "Give 1 or more", option="workers")
-    if args.week is not None and not 1 <= args.week <= 52:
-        raise UsageError(f"--week {args.week} is outside 1-52", "Give the programme week", option="week")
+    check_week(args.week, "--week")
     began = time.perf_counter()
     options = AnalysisOptions(
         model=args.model, height_cm=args.height_cm, max_fps=args.max_fps or None, use_cache=not args.no_cache

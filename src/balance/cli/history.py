@@ -6,12 +6,9 @@ Thin wrappers: one balance.history.store / balance.history.progress call plus fo
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,40 +16,12 @@ from balance.config import DB_ENV, settings
 from balance.errors import StoreError
 from balance.files import write_atomic
 from balance.history.model import EYES, Conditions, Programme, TrialRecord
-from balance.spreadsheet import safe_row
+from balance.history.save import MAX_WEEK, MIN_WEEK, SaveOptions, check_programme_weeks
 
 # The store (SQLAlchemy) and the progress maths (SciPy) are imported by the commands that use them: building
 # the parser for `balance analyze` then costs no second of imports before the pose model starts.
 if TYPE_CHECKING:
     from balance.history.store import Store
-
-EXPORT_COLUMNS = (
-    "person",
-    "date",
-    "week",
-    "leg",
-    "trial_index",
-    "hold_s",
-    "ended_by",
-    "sway_velocity",
-    "sway_unit",
-    "horizontal_axis",
-    "view",
-    "sway_rms",
-    "score",
-    "score_mdc",
-    "tripod_inner_ball",
-    "tripod_outer_ball",
-    "tripod_big_toe",
-    "flags",
-    "eyes",
-    "surface",
-    "footwear",
-    "notes",
-    "clip_sha256",
-    "clip_path",
-    "analysis_version",
-)
 
 
 def _date(text: str) -> date:
@@ -60,19 +29,6 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _int_in(lo: int, hi: int, what: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be a whole number, not {text!r}") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{what} {value} is outside {lo}-{hi}")
-        return value
-
-    return parse
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
@@ -99,7 +55,7 @@ def add_commands(subparsers: Any) -> None:
     actions = p.add_subparsers(dest="programme_action", required=True)
     s = actions.add_parser("start", help="start (or restart) a programme today or on --start")
     s.add_argument("name", help="the person")
-    s.add_argument("--weeks", type=_int_in(1, 52, "--weeks"), required=True, help="programme length (4-6 typical)")
+    s.add_argument("--weeks", type=int, required=True, help="programme length (4-6 typical)")
     s.add_argument("--start", type=_date, default=None, help="first day, YYYY-MM-DD (default today)")
     _db_option(s)
     s.set_defaults(handler=cmd_programme_start)
@@ -114,10 +70,12 @@ def add_commands(subparsers: Any) -> None:
 
 
 def add_save_options(parser: argparse.ArgumentParser) -> None:
-    """The options with which `balance analyze` saves its result to a history (pass them to save_analysis)."""
+    """The options with which `balance analyze` and `record` save their result to a history (save_options)."""
     g = parser.add_argument_group("history (save this analysis to a person's progress)")
     g.add_argument("--name", help="save the analysis to this person's history")
-    g.add_argument("--week", type=_int_in(1, 52, "--week"), help="programme week (default: from the programme start)")
+    g.add_argument(
+        "--week", type=int, help=f"programme week, {MIN_WEEK}-{MAX_WEEK} (default: from the programme start)"
+    )
     g.add_argument("--date", type=_date, help="day it was filmed, YYYY-MM-DD (default today)")
     g.add_argument("--eyes", choices=EYES, help="eyes open or closed")
     g.add_argument("--surface", default="", help='e.g. "floor", "foam"')
@@ -126,67 +84,26 @@ def add_save_options(parser: argparse.ArgumentParser) -> None:
     _db_option(parser)
 
 
-def save_from_args(analysis_json: Mapping[str, Any], args: argparse.Namespace) -> str:
-    """save_analysis with the options add_save_options put on `balance analyze`."""
-    return save_analysis(
-        analysis_json,
-        name=args.name,
-        week=args.week,
-        db=args.db,
+def save_options(args: argparse.Namespace) -> SaveOptions | None:
+    """The history options add_save_options put on the command, checked by the library (UsageError); None
+    without --name (nothing is saved)."""
+    return SaveOptions.given(
+        args.name,
+        args.week,
         recorded_on=args.date,
-        eyes=args.eyes,
-        surface=args.surface,
-        footwear=args.footwear,
+        conditions=Conditions(args.eyes or "", args.surface.strip(), args.footwear.strip()),
         notes=args.notes,
     )
 
 
-def save_analysis(
-    analysis_json: Mapping[str, Any],
-    *,
-    name: str,
-    week: int | None,
-    db: str | None,
-    recorded_on: date | None = None,
-    eyes: str | None = None,
-    surface: str = "",
-    footwear: str = "",
-    notes: str = "",
-) -> str:
-    """Store a `report.to_json` document in `name`'s history (one transaction) and say what happened."""
-    from balance.history.progress import programme_week
-    from balance.history.store import Store
+def save_words(analysis_json: Mapping[str, Any], options: SaveOptions, db: str | None) -> str:
+    """Save the analysis (balance.history.save) and say what happened, with the commands that would give it a
+    programme week."""
+    from balance.history.save import save_analysis
 
-    on = recorded_on or date.today()
-    with Store(db) as store:
-        result = store.add_analysis(
-            analysis_json,
-            name=name,
-            recorded_on=on,
-            week=week,
-            conditions=Conditions(eyes or "", surface.strip(), footwear.strip()),
-            notes=notes.strip(),
-        )
-        programme = store.programme(result.person)
-        where = store.where
-    if not result.stored:
-        other = "" if result.person.casefold() == " ".join(name.split()).casefold() else f" (not {name}'s)"
-        return (
-            f"Not saved again: this clip ({result.clip_sha256[:12]}) analysed by balance {result.analysis_version} "
-            f"is already in {result.person}'s history{other}, from {result.recorded_on.isoformat()}"
-        )
-    week_now = result.week
-    if week_now is None and programme is not None:
-        week_now = programme_week(programme.start_date, on)
-    when = (
-        f"week {week_now}"
-        if week_now is not None
-        else f"no programme week (give --week, or: balance programme start {name!r} --weeks 6)"
-    )
-    return (
-        f"Saved {result.trials} trial{'s' if result.trials != 1 else ''} to {result.person}'s history "
-        f"({on.isoformat()}, {when}) in {where}"
-    )
+    saved = save_analysis(analysis_json, options, db)
+    words = saved.words(f"give --week, or: balance programme start {options.name!r} --weeks 6")
+    return f"{words} in {saved.where}" if saved.stored else words
 
 
 def _open_existing(db: str | None) -> Store:
@@ -293,6 +210,7 @@ def cmd_programme_start(args: argparse.Namespace) -> int:
     from balance.history.progress import programme_status
     from balance.history.store import Store
 
+    check_programme_weeks(args.weeks)
     start = args.start or date.today()
     with Store(args.db) as store:
         programme = store.start_programme(args.name, start=start, weeks=args.weeks)
@@ -305,83 +223,13 @@ def cmd_programme_start(args: argparse.Namespace) -> int:
     return 0
 
 
-def _csv_row(r: TrialRecord) -> dict[str, Any]:
-    tripod = asdict(r.tripod) if r.tripod is not None else {}
-    return {
-        "person": r.person,
-        "date": r.recorded_on.isoformat(),
-        "week": r.week,
-        "leg": r.stance_leg,
-        "trial_index": r.trial_index,
-        "hold_s": r.hold_s,
-        "ended_by": r.ended_by,
-        "sway_velocity": r.sway_velocity,
-        "sway_unit": f"{r.unit}/s",
-        "horizontal_axis": r.horizontal_axis,
-        "view": r.view,
-        "sway_rms": r.sway_rms,
-        "score": r.score,
-        "score_mdc": r.score_mdc,
-        **{f"tripod_{k}": v for k, v in tripod.items()},
-        "flags": ";".join(r.flag_codes),
-        "eyes": r.conditions.eyes,
-        "surface": r.conditions.surface,
-        "footwear": r.conditions.footwear,
-        "notes": r.notes,
-        "clip_sha256": r.clip_sha256,
-        "clip_path": r.clip_path,
-        "analysis_version": r.analysis_version,
-    }
-
-
-def export_csv(records: Sequence[TrialRecord]) -> str:
-    """One row per trial; text cells that a spreadsheet would run as a formula are neutralised."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n", restval="")
-    writer.writeheader()
-    writer.writerows(safe_row(_csv_row(r)) for r in records)
-    return out.getvalue()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def export_json(person: str, records: Sequence[TrialRecord], programme: Programme | None) -> str:
-    from balance.history.progress import LSI_THRESHOLD_PCT, asymmetries, trends
-
-    document = {
-        "person": person,
-        "programme": None if programme is None else asdict(programme),
-        "trials": [
-            {
-                **_csv_row(r),
-                "flags": list(r.flags),
-                "tripod": None if r.tripod is None else asdict(r.tripod),
-                "metrics": r.metrics,
-            }
-            for r in records
-        ],
-        "trends": [asdict(t) for t in trends(records)],
-        "asymmetry": [asdict(a) for a in asymmetries(records)],
-        "conventions": {
-            "week": "programme week: the session's --week, else counted from the programme start (days 0-6 = week 1)",
-            "mdc": "minimal detectable change (95 %): the score's own, else 1.96 x sqrt(2) x the within-session SD "
-            "of repeat trials (Weir 2005)",
-            "lsi": f"limb symmetry index, 100 x weaker / stronger leg; < {LSI_THRESHOLD_PCT:.0f} % asymmetric "
-            "(Grindem et al. 2011)",
-        },
-    }
-    return json.dumps(document, indent=2, default=_jsonable, allow_nan=False) + "\n"
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     with _open_existing(args.db) as store:
         person = _person(store, args.name)
         records = store.trials(person)
         programme = store.programme(person)
+    from balance.history.export import export_csv, export_json
+
     if args.csv is not None:
         path = _write(args.csv, export_csv(records).encode())
     else:

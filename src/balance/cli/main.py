@@ -11,31 +11,24 @@ import os
 import sys
 import webbrowser
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from balance.cli.batch import add_batch_command
-from balance.cli.history import add_commands, add_save_options, save_from_args
+from balance.cli.history import add_commands, add_save_options, save_options, save_words
 from balance.cli.record import add_record_command
 from balance.cli.serve import add_serve_command
 from balance.config import settings
 from balance.errors import BalanceError
+from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
 
 # OpenCV's FFmpeg backend prints decoder complaints ("moov atom not found") for damaged files; the
 # user gets our one-line explanation instead. Must be set before cv2 opens its first capture.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def _height(text: str) -> float:
-    value = float(text)
-    if not 80 <= value <= 250:
-        raise argparse.ArgumentTypeError(f"{text} cm is not a plausible standing height (80-250 cm)")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,9 +38,18 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("clip", type=Path, help="video file (mp4, mov, avi, webm, mkv)")
     a.add_argument("--out", type=Path, help="folder for analysis.json and frames.csv (default results/<clip>)")
     a.add_argument("--json", action="store_true", help="print the JSON document instead of the summary")
-    a.add_argument("--model", default="full", help="pose model: lite, full (default), heavy or a .task path")
-    a.add_argument("--height-cm", type=_height, help="subject's standing height: report sway in cm")
-    a.add_argument("--max-fps", type=float, default=30.0, help="analyse at most this many frames a second (default 30)")
+    a.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"pose model: {', '.join(MODEL_NAMES)} or a .task path (default {DEFAULT_MODEL})",
+    )
+    a.add_argument("--height-cm", type=float, help="subject's standing height: report sway in cm")
+    a.add_argument(
+        "--max-fps",
+        type=float,
+        default=DEFAULT_MAX_FPS,
+        help=f"analyse at most this many frames a second, 0 for every frame (default {DEFAULT_MAX_FPS:g})",
+    )
     a.add_argument("--workers", type=int, help="parallel pose processes (default: 2 for clips over 12 s)")
     a.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -65,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     add_commands(sub)
     add_record_command(sub)
     add_serve_command(sub)
-    add_batch_command(sub, height=_height)
+    add_batch_command(sub)
     r = sub.add_parser("report", help="re-render report.html from a saved analysis.json (no pose model)")
     r.add_argument("analysis_json", type=Path, help="results/<clip>/analysis.json")
     r.add_argument("--open", action="store_true", help="open the report in the default browser")
@@ -87,11 +89,21 @@ def _progress_bar(enabled: bool) -> Progress:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from balance.pipeline import analyze, analyze_pair
+    from balance.pipeline import AnalysisOptions, analyze, analyze_pair
     from balance.results.document import json_text
     from balance.results.folder import write_results
     from balance.results.text import summary
 
+    # Every option is checked (the library's rules) before the pose model starts.
+    options = AnalysisOptions(
+        model=args.model,
+        height_cm=args.height_cm,
+        max_fps=args.max_fps or None,
+        workers=args.workers,
+        use_cache=not args.no_cache,
+        min_trial_s=args.min_trial_s,
+    )
+    saving = save_options(args)
     show = not args.quiet and sys.stderr.isatty()
     with _progress_bar(show) as bar:
         task = bar.add_task("pose", total=None)
@@ -99,17 +111,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=max(total, done))
 
-        run = partial(analyze_pair, side=args.side) if args.side is not None else analyze
-        analysis = run(
-            args.clip,
-            model=args.model,
-            height_cm=args.height_cm,
-            max_fps=args.max_fps or None,
-            workers=args.workers,
-            use_cache=not args.no_cache,
-            min_trial_s=args.min_trial_s,
-            progress=progress,
-        )
+        if args.side is not None:
+            analysis = analyze_pair(args.clip, args.side, options, progress=progress)
+        else:
+            analysis = analyze(args.clip, options, progress=progress)
     out = args.out if args.out is not None else Path("results") / args.clip.stem
     written = write_results(analysis, out, video=not args.no_video, name=args.name)
     if args.json:
@@ -117,8 +122,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     else:
         print(summary(analysis))
         print(f"\nResults: {', '.join(str(p) for p in written.files)}")
-    if args.name:
-        message = save_from_args(written.json, args)
+    if saving is not None:
+        message = save_words(written.json, saving, args.db)
         # --json keeps stdout a pure JSON document.
         print(message, file=sys.stderr if args.json else sys.stdout)
     return 0
@@ -180,8 +185,6 @@ def error_line(exc: BalanceError) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if getattr(args, "week", None) is not None and not args.name:
-        parser.error("--week needs --name: the week belongs to a person's history")
     _silence_native_logs()
     _show_warnings()
     try:

@@ -9,38 +9,47 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from balance.cli.history import add_save_options, save_from_args
+from balance.cli.history import add_save_options, save_options, save_words
 from balance.errors import VideoError
+from balance.live.options import (
+    DEFAULT_DURATION_S,
+    DEFAULT_LEG,
+    LEG_CHOICES,
+    LIVE_MODEL,
+    MAX_DURATION_S,
+    MIN_DURATION_S,
+    LiveOptions,
+    asked_legs_noted,
+)
+from balance.pose.models import DEFAULT_MODEL
 
 # The live session (MediaPipe, the stance tracker, SciPy) is imported when `record` runs, not whenever the
 # `balance` parser is built: `balance analyze` starts its pose model without it.
 if TYPE_CHECKING:
     from balance.live.session import RecordResult
-    from balance.pipeline import Analysis
     from balance.video.camera import LiveSource
-
-
-def _duration(text: str) -> float:
-    value = float(text)
-    if not 3 <= value <= 600:
-        raise argparse.ArgumentTypeError(f"{text} s is not a usable trial length (3-600 s)")
-    return value
 
 
 def add_record_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register `record` on the `balance` parser's subparsers; the handler is set as the `func` default."""
     r = subparsers.add_parser("record", help="test balance live from a camera, save the clip and analyse it")
-    r.add_argument("--leg", choices=("left", "right", "both"), default="both", help="stance leg (default both)")
-    r.add_argument("--duration", type=_duration, default=30.0, help="seconds per leg before time is up (default 30)")
+    r.add_argument("--leg", choices=LEG_CHOICES, default=DEFAULT_LEG, help=f"stance leg (default {DEFAULT_LEG})")
+    r.add_argument(
+        "--duration",
+        type=float,
+        default=DEFAULT_DURATION_S,
+        help=f"seconds per leg timed at most, {MIN_DURATION_S:g}-{MAX_DURATION_S:g} (default {DEFAULT_DURATION_S:g})",
+    )
     r.add_argument("--camera", default="0", help="camera index or device (default 0), or a video file to play as one")
     r.add_argument("--no-window", action="store_true", help="no camera window: prompts on the console")
     r.add_argument("--out", type=Path, default=Path("recordings"), help="folder for the clip (default recordings/)")
-    r.add_argument("--model-live", help="pose model while recording (default lite)")
-    r.add_argument("--model", default="full", help="pose model for the analysis afterwards (default full)")
+    r.add_argument("--model-live", default=LIVE_MODEL, help=f"pose model while recording (default {LIVE_MODEL})")
+    r.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"pose model for the analysis afterwards (default {DEFAULT_MODEL})"
+    )
     r.add_argument("--width", type=int, default=640, help="camera picture width (default 640)")
     r.add_argument("--height", type=int, default=480, help="camera picture height (default 480)")
     r.add_argument("--fps", type=float, default=30.0, help="camera frame rate to ask for (default 30)")
@@ -65,20 +74,21 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     A failed analysis keeps its error type, so the exit code and the one line on stderr are analyze's.
     """
-    from balance.live.session import LIVE_MODEL, record
+    from balance.live.session import record
     from balance.pipeline import analyze
     from balance.results.folder import write_results
     from balance.results.text import summary
 
-    legs = ("left", "right") if args.leg == "both" else (args.leg,)
+    test = LiveOptions.parse(args.leg, args.duration)
+    saving = save_options(args)
     source = open_source(args.camera, args.width, args.height, args.fps)
     result = record(
         source,
-        legs,
-        args.duration,
+        test.legs,
+        test.duration_s,
         args.out,
         name=args.name,
-        live_model=args.model_live or LIVE_MODEL,
+        live_model=args.model_live,
         window=not args.no_window,
         say=lambda line: print(f"> {line}", file=sys.stderr, flush=True),
     )
@@ -89,25 +99,12 @@ def cmd_record(args: argparse.Namespace) -> int:
             "Check that the camera is connected and not in use by another program",
             option="camera",
         )
-    analysis = asked_legs_noted(analyze(result.clip, model=args.model), legs)
+    analysis = asked_legs_noted(analyze(result.clip, model=args.model), test.legs)
     written = write_results(analysis, result.clip.with_suffix(""), name=args.name)
     print(f"\n{summary(analysis)}\n\nResults: {written.files[0].parent}")
-    if args.name:
-        print(save_from_args(written.json, args))
+    if saving is not None:
+        print(save_words(written.json, saving, args.db))
     return 0
-
-
-def asked_legs_noted(analysis: Analysis, legs: tuple[str, ...]) -> Analysis:
-    """The analysis with a note of the legs the test asked for, and a warning where the clip shows other ones.
-
-    The person was told which leg to stand on: the analysis finds the stance leg from the body alone, so a
-    disagreement means the person stood on the other leg, or the sides were misread (README, "sides").
-    """
-    found = tuple(dict.fromkeys(m.trial.stance_leg for m in analysis.trials))
-    note = f"recorded live: the test asked for the {' and '.join(legs)} leg{'s' if len(legs) > 1 else ''}"
-    if set(found) != set(legs):
-        note += f", but the clip shows a stance on the {' and '.join(found)} leg: check which leg stood"
-    return replace(analysis, notes=(*analysis.notes, note))
 
 
 def format_result(result: RecordResult) -> str:

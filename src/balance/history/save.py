@@ -84,9 +84,9 @@ class SaveOptions:
 
     @classmethod
     def given(cls, name: str | None, week: int | None = None, **fields: Any) -> SaveOptions | None:
-        """The options when a name was given; None when not (nothing is saved). A week without a name has no
-        history to belong to (UsageError)."""
-        if name is None or not name.strip():
+        """The options when a name was given; None when not (None or "": nothing is saved; a blank name is
+        refused). A week without a name has no history to belong to (UsageError)."""
+        if not name:
             if week is not None:
                 raise UsageError(
                     "a week needs a name", "Give the person's name: the week belongs to their history", option="week"

@@ -14,6 +14,8 @@ from balance.pose import landmarks as lm
 if TYPE_CHECKING:
     from balance.pipeline import Analysis
 
+# The live pose model runs on every shown frame: the lite model keeps up on a laptop's core (benchmarks/README).
+LIVE_MODEL = "lite"
 LEG_CHOICES = ("left", "right", "both")
 DEFAULT_LEG = "both"
 # Under 3 s there is no hold to measure (the offline analysis needs MIN_TRIAL_S of it); past 10 minutes a

@@ -20,6 +20,7 @@ import numpy as np
 
 from balance.errors import StoreError
 from balance.live.machine import COUNTDOWN_S, REST_S, LiveTrial, Phase, TrialMachine
+from balance.live.options import LIVE_MODEL
 from balance.live.recording import ClipRecorder
 from balance.live.tracker import SideKeeper, StanceStep, StanceTracker
 from balance.live.window import METER_WINDOW_S, check_display, draw_overlay, show
@@ -28,8 +29,6 @@ from balance.pose import landmarks as lm
 from balance.pose.estimate import resolve_model
 from balance.pose.landmarker import Landmarker
 from balance.video.camera import LiveSource
-
-LIVE_MODEL = "lite"
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,11 @@ from balance.files import atomic_path
 from balance.pose.cache import PoseCache
 from balance.pose.landmarker import Landmarker, Poses, picture
 from balance.pose.landmarks import N_LANDMARKS
+from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
 from balance.video.reader import Frame, VideoInfo, VideoReader, probe
 
 log = logging.getLogger(__name__)
 
-MODEL_NAMES = ("lite", "full", "heavy")
-DEFAULT_MODEL = "full"
-# Sway lives below ~3 Hz and the signals are low-passed at 5 Hz (measure/signals.py), so 30 frames a
-# second samples it six times faster than the filter's cut-off: a 60 fps clip analysed at 30 fps
-# loses nothing the metrics use and halves the pose model's work.
-DEFAULT_MAX_FPS = 30.0
 # The VIDEO-mode tracker needs a few frames to lock on; a worker starting mid-clip runs this long
 # before its chunk and throws the warm-up away, so chunk boundaries do not change the landmarks' source.
 WARMUP_S = 1.0

@@ -20,7 +20,7 @@ from balance.assess.flags import FOOT_HALF_WIDTH
 from balance.assess.tripod import TRIPOD, middle_band
 from balance.measure.body import hip_centre, shoulder_centre
 from balance.pose import landmarks as lm
-from balance.pose.skeleton import BODY_BONES, FOOT_BONES, LEG_BONES
+from balance.pose.skeleton import BODY_BONES, COLOURS, bgr, limb_bones, limb_role
 from balance.results.canvas import (
     BASE,
     COM,
@@ -28,7 +28,6 @@ from balance.results.canvas import (
     FLAG,
     FONT,
     FOOT_FILL,
-    FREE,
     STANCE,
     WHITE,
     Canvas,
@@ -51,7 +50,7 @@ class Annotator(Protocol):
 
 
 @dataclass(frozen=True)
-class Flag:
+class ShownFlag:
     """One flag as it is shown: code, short words, when (clip seconds) and near which body part."""
 
     code: str
@@ -81,10 +80,10 @@ class SkeletonAnnotator:
         neck = 0.5 * (xy[lm.SHOULDER["left"]] + xy[lm.SHOULDER["right"]])
         c.line(image, neck, xy[lm.NOSE], WHITE, thick)
         for side in lm.SIDES:
-            colour = STANCE if side == at.stance else (FREE if at.stance is not None else WHITE)
-            width = c.px(8) if side == at.stance else thick
-            for a, b in LEG_BONES[side] + FOOT_BONES[side]:
-                bone(a, b, colour, width)
+            role = limb_role(side, at.stance)
+            width = c.px(8) if role == "stance" else thick
+            for a, b in limb_bones(side):
+                bone(a, b, bgr(COLOURS[role]), width)
         for j in (*range(11, 17), *range(23, 33)):
             c.dot(image, xy[j], c.px(3), WHITE)
 
@@ -349,7 +348,7 @@ class FootInsetAnnotator:
 class FlagAnnotator:
     """Each flag while it lasts, as a label beside its body part with a leader line to it."""
 
-    def __init__(self, flags: Sequence[Flag]) -> None:
+    def __init__(self, flags: Sequence[ShownFlag]) -> None:
         self.flags = tuple(flags)
 
     def annotate(self, image: np.ndarray, at: Moment) -> None:
@@ -405,7 +404,7 @@ def _anchor(at: Moment, anchor: str) -> np.ndarray:
     return at.com
 
 
-def default_annotators(flags: Sequence[Flag] = ()) -> list[Annotator]:
+def default_annotators(flags: Sequence[ShownFlag] = ()) -> list[Annotator]:
     """Every layer of annotated.mp4, bottom to top."""
     return [
         SkeletonAnnotator(),

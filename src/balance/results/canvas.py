@@ -10,15 +10,17 @@ import textwrap
 import cv2
 import numpy as np
 
+from balance.pose.skeleton import COLOURS, bgr
+
 Colour = tuple[int, ...]
-# Colours are BGR. Every mark is drawn over a dark outline so it reads on light and dark backgrounds.
-WHITE = (255, 255, 255)
-DARK = (20, 20, 20)
-STANCE = (0, 215, 255)
-FREE = (235, 180, 90)
-COM = (40, 40, 235)
-BASE = (90, 225, 90)
-FLAG = (0, 140, 255)
+# Colours are BGR, from the overlays' one spec (balance.pose.skeleton.COLOURS). Every mark is drawn over a
+# dark outline so it reads on light and dark backgrounds.
+WHITE = bgr(COLOURS["body"])
+DARK = bgr(COLOURS["outline"])
+STANCE = bgr(COLOURS["stance"])
+COM = bgr(COLOURS["com"])
+BASE = bgr(COLOURS["base"])
+FLAG = bgr(COLOURS["flag"])
 FOOT_FILL = (200, 215, 225)
 FONT = cv2.FONT_HERSHEY_DUPLEX
 MIN_FONT_SCALE = 0.4

@@ -16,7 +16,7 @@ from balance.assess.catalogue import FLAGS, flag_words
 from balance.files import atomic_path
 from balance.pipeline import Analysis
 from balance.results import document
-from balance.results.annotators import Annotator, Flag, default_annotators
+from balance.results.annotators import Annotator, ShownFlag, default_annotators
 from balance.results.scene import Scene
 from balance.video.reader import VideoReader
 from balance.video.writer import FrameWriter, open_writer
@@ -46,18 +46,18 @@ def flag_label(flag: document.Flag) -> str:
     return label
 
 
-def flags_in(trial: document.Trial) -> list[Flag]:
-    """The flags of one trial, one Flag per time it fired; a flag without times is about the whole trial
+def flags_in(trial: document.Trial) -> list[ShownFlag]:
+    """The flags of one trial, one ShownFlag per time it fired; a flag without times is about the whole trial
     and is shown when the analysed window starts."""
     out = []
     for raw in trial.flags:
         spans = raw.times or ((trial.metrics.analysed_from_s, trial.metrics.analysed_from_s),)
         anchor = flag_words(raw.code).anchor
-        out += [Flag(raw.code, flag_label(raw), a, max(b, a + FLAG_SHOW_S), anchor) for a, b in spans]
+        out += [ShownFlag(raw.code, flag_label(raw), a, max(b, a + FLAG_SHOW_S), anchor) for a, b in spans]
     return out
 
 
-def flags_from_doc(doc: document.Document) -> list[Flag]:
+def flags_from_doc(doc: document.Document) -> list[ShownFlag]:
     return [f for t in doc.trials for f in flags_in(t)]
 
 
@@ -65,7 +65,7 @@ class Overlay:
     """The analysis drawn onto any frame of the clip: a Scene precomputed once, and its annotators in order."""
 
     def __init__(
-        self, analysis: Analysis, flags: Sequence[Flag] = (), annotators: Sequence[Annotator] | None = None
+        self, analysis: Analysis, flags: Sequence[ShownFlag] = (), annotators: Sequence[Annotator] | None = None
     ) -> None:
         self.scene = Scene(analysis)
         self.annotators = list(annotators) if annotators is not None else default_annotators(flags)
@@ -90,7 +90,7 @@ def write_annotated(
     analysis: Analysis,
     out_path: Path,
     *,
-    flags: Sequence[Flag] | None = None,
+    flags: Sequence[ShownFlag] | None = None,
     snapshot_at_s: float | None = None,
 ) -> tuple[Encoded, np.ndarray | None]:
     """encode_annotated to out_path, which appears only when complete (balance.files.atomic_path)."""
@@ -103,7 +103,7 @@ def encode_annotated(
     analysis: Analysis,
     path: Path,
     *,
-    flags: Sequence[Flag] | None = None,
+    flags: Sequence[ShownFlag] | None = None,
     snapshot_at_s: float | None = None,
 ) -> tuple[Encoded, np.ndarray | None]:
     """Decode the clip again at its full frame rate, annotate every frame and encode it to `path` (a file the

@@ -38,14 +38,14 @@ from starlette.websockets import WebSocketDisconnect
 from balance.errors import BalanceError, UsageError, VideoError
 from balance.files import write_atomic
 from balance.live.machine import Phase, TrialMachine
-from balance.live.options import MAX_DURATION_S, MIN_DURATION_S
-from balance.live.session import LIVE_MODEL, Judged, LiveTest
-from balance.live.window import METER_RANGE, leg_landmarks, shown_stance
+from balance.live.options import LIVE_MODEL, MAX_DURATION_S, MIN_DURATION_S
+from balance.live.session import Judged, LiveTest
+from balance.live.window import METER_RANGE, shown_stance
 from balance.measure.body import centre_of_mass
 from balance.pose import landmarks as lm
 from balance.pose.estimate import resolve_model
 from balance.pose.landmarker import Landmarker
-from balance.pose.skeleton import ALL_BONES
+from balance.pose.skeleton import overlay_spec
 from balance.video.remux import with_timestamps
 from balance.web.deps import Client, HistoryDep, Jobs, Settings
 from balance.web.forms import job_fields, live_options
@@ -268,9 +268,7 @@ async def _run_live(ws: WebSocket, folder: Path, rec: Recording) -> None:
     pose = await run_in_threadpool(Landmarker, resolve_model(LIVE_MODEL))
     machine = TrialMachine(rec.legs, rec.duration_s)
     test = LiveTest(pose, machine)
-    await ws.send_json(
-        {"hello": True, "bones": ALL_BONES, "legs": {s: leg_landmarks(s) for s in lm.SIDES}, "meter": METER_RANGE}
-    )
+    await ws.send_json({"hello": True, **overlay_spec(), "meter": METER_RANGE})
     newest: dict[str, Any] = {}
     arrived = asyncio.Event()
     dropped = 0

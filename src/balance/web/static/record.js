@@ -140,12 +140,19 @@ function setupRecord(form) {
     g.clearRect(0, 0, w, h);
     if (!msg.xy) return;
     const p = (i) => msg.xy[i];
-    const stanceLeg = msg.stance ? shape.legs[msg.stance] : [];
+    const colour = shape.colours;
+    // The skeleton and its colours are the server's one spec (balance.pose.skeleton), as the annotated video
+    // and the desktop window draw them: the stance leg gold, the free leg blue while the other stands.
+    const bones = shape.body.map((bone) => [bone, colour.body]);
+    for (const side of ["left", "right"]) {
+      const role = !msg.stance ? "body" : side === msg.stance ? "stance" : "free";
+      for (const bone of shape.limbs[side]) bones.push([bone, colour[role]]);
+    }
     g.lineWidth = 3 * u;
     g.lineCap = "round";
-    for (const [a, b] of shape.bones) {
+    for (const [[a, b], stroke] of bones) {
       if (!p(a)[0] || !p(b)[0]) continue;
-      g.strokeStyle = stanceLeg.includes(a) && stanceLeg.includes(b) ? "#ffc800" : "#ffffff";
+      g.strokeStyle = stroke;
       g.beginPath();
       g.moveTo(p(a)[0] * w, p(a)[1] * h);
       g.lineTo(p(b)[0] * w, p(b)[1] * h);
@@ -153,7 +160,7 @@ function setupRecord(form) {
     }
     if (msg.com && msg.com[0] !== null) {
       const [cx, cy] = [msg.com[0] * w, msg.com[1] * h];
-      g.strokeStyle = g.fillStyle = "#3ddc84";
+      g.strokeStyle = g.fillStyle = colour.com;
       g.lineWidth = 1.5 * u;
       g.beginPath();
       g.moveTo(cx, cy);
@@ -164,10 +171,10 @@ function setupRecord(form) {
       g.fill();
     }
     if (msg.stance) {
-      const ankle = p(shape.legs[msg.stance][2]);
+      const ankle = p(shape.ankle[msg.stance]);
       if (ankle[0] !== null) {
         const [ax, ay] = [ankle[0] * w, ankle[1] * h];
-        g.fillStyle = "#ffc800";
+        g.fillStyle = colour.stance;
         g.beginPath();
         g.moveTo(ax, ay - 10 * u);
         g.lineTo(ax - 8 * u, ay + 5 * u);
@@ -317,6 +324,10 @@ function setupRecord(form) {
     } catch (err) {
       say(err.message);
       return;
+    }
+    // The timer, countdown and sway meter take the overlay's colours too (record.css: var(--colour-...)).
+    for (const [name, value] of Object.entries(shape.colours)) {
+      document.documentElement.style.setProperty("--colour-" + name, value);
     }
     try {
       stream = await navigator.mediaDevices.getUserMedia({
