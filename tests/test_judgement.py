@@ -189,7 +189,7 @@ def test_a_whole_clip_label_swap_is_repaired_from_the_feet() -> None:
     assert find_trials(fixed).trials[0].stance_leg == "left"
     _, kept = repair_sides(truth)
     assert not kept.labels_swapped
-    assert "not the face" in kept.to_dict()["note"]
+    assert "a hidden face does not swap them" in kept.to_dict()["note"]
 
 
 # --- a cut ends a hold --------------------------------------------------------------------------------------------

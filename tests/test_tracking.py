@@ -1,4 +1,5 @@
-"""balance.pose.sides (left/right label-flip repair) and PoseTrack's own contract: frozen arrays, save/load."""
+"""balance.pose.sides (left and right decided per stretch of frames) and PoseTrack's own contract: frozen arrays,
+save/load."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from balance.pose.estimate import PoseTrack
-from balance.pose.sides import MIRROR, consistent_sides, flipped_frames
+from balance.pose.sides import MIRROR, consistent_sides, decide_facing, repair_sides, side_path
 
 from .synthetic import between, clip_times, lift_profile, make_track
 
@@ -28,6 +29,11 @@ def _moving(t: np.ndarray, **kw: object) -> PoseTrack:
     return make_track(t, lift_right=lift_profile(t, 0.5, 10.0, 0.4), sway_px=12 * np.sin(2 * np.pi * 0.7 * t), **kw)
 
 
+def flipped_frames(track: PoseTrack) -> np.ndarray:
+    """Per frame, whether the stretch decision exchanged MediaPipe's labels."""
+    return side_path(track, decide_facing(track)[0])[0]
+
+
 def _assert_same_landmarks(a: PoseTrack, b: PoseTrack) -> None:
     for name in LANDMARK_FIELDS:
         assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
@@ -43,7 +49,7 @@ def test_a_flipped_stretch_is_repaired(t: np.ndarray) -> None:
     truth = _moving(t)
     flips = between(t, t[20], t[40] + 1e-9)  # frames 20-40
     raw = _moving(t, flipped=flips)
-    assert_array_equal(flipped_frames(raw.image_xy), flips)
+    assert_array_equal(flipped_frames(raw), flips)
     _assert_same_landmarks(consistent_sides(raw), truth)
 
 
@@ -68,18 +74,34 @@ def test_a_flipped_stretch_with_a_dropout_inside_is_repaired(t: np.ndarray) -> N
 )
 def test_genuine_motion_is_not_repaired(t: np.ndarray, motion: dict[str, object]) -> None:
     track = make_track(t, sway_px=12 * np.sin(2 * np.pi * 0.7 * t), **motion)  # type: ignore[arg-type]
-    assert not flipped_frames(track.image_xy).any()
+    assert not flipped_frames(track).any()
     _assert_same_landmarks(consistent_sides(track), track)
 
 
 @pytest.mark.parametrize("flipped_until", [30, 70])
-def test_the_labelling_seen_in_most_frames_wins(t: np.ndarray, flipped_until: int) -> None:
-    # Continuity only finds the switch at frame `flipped_until`; which side of it is "right" is the
-    # majority's call: 30 flipped frames of 100 are the flips, 70 of 100 are the truth.
+def test_the_body_decides_which_labelling_is_right(t: np.ndarray, flipped_until: int) -> None:
+    # Continuity finds the switch at frame `flipped_until`; which side of it is right is the body's call (the
+    # feet say the figure faces the camera, so its left hip belongs on the picture's right), not the majority's:
+    # 70 flipped frames of 100 are mended as well as 30.
     first = np.arange(N) < flipped_until
     track = _moving(t, flipped=first)
-    expected = first if first.mean() < 0.5 else ~first
-    assert_array_equal(flipped_frames(track.image_xy), expected)
+    assert_array_equal(flipped_frames(track), first)
+
+
+def test_a_swap_that_holds_for_seconds_and_flips_back_is_mended() -> None:
+    # Ten seconds on the left leg; MediaPipe's labels are exchanged from 3 s to 6 s (a face hidden part of the
+    # time): one left-leg stance throughout, and the document says which stretch was exchanged and why.
+    t = clip_times(10.0)
+    lift = lift_profile(t, 0.5, 9.5, 0.4)
+    swap = between(t, 3.0, 6.0)
+    fixed, facing = repair_sides(make_track(t, lift_right=lift, flipped=swap))
+    _assert_same_landmarks(fixed, make_track(t, lift_right=lift))
+    stretches = facing.to_dict()["stretches"]
+    assert [s["labels_swapped"] for s in stretches] == [False, True, False]
+    assert stretches[1]["from_s"] == pytest.approx(3.0, abs=0.05) and stretches[1]["to_s"] == pytest.approx(
+        6.0, abs=0.05
+    )
+    assert any("continuous" in cue for cue in stretches[1]["decided_by"])
 
 
 def test_repair_keeps_other_fields_and_returns_frozen_arrays_without_touching_the_input(t: np.ndarray) -> None:

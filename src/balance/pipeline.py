@@ -20,6 +20,7 @@ from balance.measure.trial import SwayMetrics, clip_vertical, measure
 from balance.pose.estimate import PoseTrack, estimate_pose
 from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL
 from balance.pose.sides import repair_sides
+from balance.pose.steady import CameraMotion, camera_motion, steady
 from balance.pose.upright import require_upright
 from balance.stance.trials import MIN_REPORTED_PHASE_S, MIN_TRIAL_S, StanceTimeline, find_trials, require_trials
 from balance.twoview.pair import combine
@@ -41,6 +42,8 @@ class Analysis:
     notes: tuple[str, ...]
     min_trial_s: float = MIN_TRIAL_S  # the shortest hold scored as a trial in this analysis
     two_view: TwoView | None = None  # with a side clip (analyze_pair): the fused 2-D trials
+    # The camera's own motion, removed from `track` (which is in the scene's coordinates) before measuring.
+    camera: CameraMotion | None = None
 
 
 # The sway signals are low-passed at LOWPASS_HZ (measure/signals.py); a sampled signal carries frequencies
@@ -138,7 +141,9 @@ def analyze(
     clip = probe(path)
     opts.check_rate(clip)
     pose = partial(estimate_pose, clip, model, max_fps=max_fps, workers=workers, use_cache=use_cache, progress=progress)
-    track, facing = repair_sides(pose())
+    raw = pose()
+    camera = camera_motion(raw)
+    track, facing = repair_sides(steady(raw, camera))
     require_upright(track, clip.path.name)
     duration = float(track.t[-1] - track.t[0]) if len(track) > 1 else 0.0
     if track.detected.sum() < 2 and duration < opts.min_trial_s:
@@ -154,10 +159,12 @@ def analyze(
         crowd = f"{track.people_in_view} people were in view"
         if not timeline.trials:
             # The tracker followed someone who never stood on one leg: hide them and follow another person.
-            other, other_facing = repair_sides(pose(hide=track))
+            other_raw = pose(hide=raw)
+            other_camera = camera_motion(other_raw)
+            other, other_facing = repair_sides(steady(other_raw, other_camera))
             other_timeline = find_trials(other, opts.min_trial_s)
             if other_timeline.trials:
-                track, timeline, facing = other, other_timeline, other_facing
+                track, timeline, facing, camera = other, other_timeline, other_facing, other_camera
                 crowd += "; the one standing on one leg was analysed"
         crowd += ": film one person at a time for the most reliable result"
     try:
@@ -183,7 +190,7 @@ def analyze(
     measured = []
     for trial in trials:
         try:
-            measured.append(measure(track, trial, height_cm, vertical, facing))
+            measured.append(measure(track, trial, height_cm, vertical, facing, camera))
         except ValueError as exc:  # e.g. the stance foot hidden for the whole hold
             notes.append(f"the {trial.stance_leg}-leg trial at {trial.lift_off_s:.1f} s could not be measured: {exc}")
     if not measured:
@@ -194,7 +201,16 @@ def analyze(
     assessments = tuple(assess(track, m) for m in measured)
     session = asymmetry_flags([(m, a.score.value) for m, a in zip(measured, assessments, strict=True)])
     return Analysis(
-        clip, track, timeline, tuple(measured), assessments, session, height_cm, tuple(notes), opts.min_trial_s
+        clip,
+        track,
+        timeline,
+        tuple(measured),
+        assessments,
+        session,
+        height_cm,
+        tuple(notes),
+        opts.min_trial_s,
+        camera=camera,
     )
 
 

@@ -166,7 +166,11 @@ def trial_flags(w: Window, sway: SwayMetrics, deco: Decomposition, tripod: Tripo
     flags += _instability(w)
     flags += _pelvis_and_trunk(sway)
     flags += _loading(tripod)
-    flags += _foot_shift(w, sway.scale.leg_length_px / sway.scale.image_per_unit * to_cm, assumed)
+    if sway.camera is None or sway.camera.foot_judgeable:
+        # Where the camera's motion could not be told apart (too much of it, or a background too plain to
+        # follow), a planted foot's apparent move may be the camera's: it is not judged (the document's
+        # camera_motion says so) rather than flagged from the camera's motion.
+        flags += _foot_shift(w, sway.scale.leg_length_px / sway.scale.image_per_unit * to_cm, assumed)
     flags += _hands(w, sway)
     if sway.trial.touch_down_s is not None:
         # A foot put down after the full test time is the end of the test, not an error.

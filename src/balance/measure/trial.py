@@ -24,6 +24,7 @@ from balance.measure.vertical import Vertical, camera_vertical, level
 from balance.pose import landmarks as lm
 from balance.pose.estimate import PoseTrack
 from balance.pose.sides import Facing
+from balance.pose.steady import CameraMotion
 from balance.stance.trials import Trial
 
 # Sway is analysed after the body settles from the lift and before it prepares to land: the first
@@ -81,6 +82,7 @@ class SwayMetrics:
     series: dict[str, np.ndarray]  # the filtered traces on that grid, by name (unit as above)
     vertical: Vertical = LEVEL  # the camera's roll, corrected before anything was measured
     facing: Facing | None = None  # which way the subject faced and how the sides were decided
+    camera: CameraMotion | None = None  # the camera's own motion, removed before anything was measured
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +101,7 @@ class SwayMetrics:
             "angles": {m.name: m.to_dict() for m in self.angles},
             "camera_roll": self.vertical.to_dict(),
             "facing": None if self.facing is None else self.facing.to_dict(),
+            "camera_motion": None if self.camera is None else self.camera.to_dict(),
         }
 
 
@@ -191,8 +194,10 @@ def measure(
     height_cm: float | None = None,
     vertical: Vertical = LEVEL,
     facing: Facing | None = None,
+    camera: CameraMotion | None = None,
 ) -> SwayMetrics:
-    """Sway metrics of one trial (the track should already have consistent sides)."""
+    """Sway metrics of one trial (the track should already have consistent sides and the camera's motion
+    removed: balance.pose.steady)."""
     w = trial_window(track, trial, vertical)
     scale = body_scale(track, trial, height_cm)
     view, ratio = camera_view(w.xy)
@@ -218,6 +223,7 @@ def measure(
         series=series,
         vertical=vertical,
         facing=facing,
+        camera=camera,
     )
 
 

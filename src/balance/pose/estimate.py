@@ -15,7 +15,7 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from balance.pose.cache import PoseCache
 from balance.pose.landmarker import Landmarker, Poses, picture
 from balance.pose.landmarks import N_LANDMARKS
 from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
+from balance.video.motion import ROW, SceneTracker, as_matrices, person_box
 from balance.video.reader import Frame, VideoInfo, VideoReader, probe
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ WARMUP_S = 1.0
 # Splitting has a fixed cost (a process start and a model load, about 1-2 s): not worth it for short clips.
 MIN_PARALLEL_S = 12.0
 # Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
-CACHE_VERSION = 2
+CACHE_VERSION = 4
 # People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE.
 CENSUS_EVERY_S = 3.0
 MAX_PEOPLE = 3
@@ -71,6 +72,9 @@ class PoseTrack:
     truncated: bool
     timestamps_from_container: bool
     people_in_view: int = 1  # most people the periodic census saw in one frame
+    # (N, 7) per frame, the camera's motion found from the scene (balance.video.motion.ROW); (0, 7) where the
+    # scene was not followed (the live test, a track made from landmarks alone).
+    camera: np.ndarray = field(default_factory=lambda: np.zeros((0, ROW)))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -179,8 +183,10 @@ class _Rows:
         self.index: list[int] = []
         self.image: list[np.ndarray] = []
         self.world: list[np.ndarray] = []
+        self.camera: list[np.ndarray] = []
 
-    def add(self, frame: Frame, poses: Poses) -> None:
+    def add(self, frame: Frame, poses: Poses, camera: np.ndarray) -> None:
+        self.camera.append(camera)
         self.t.append(frame.t_s)
         self.index.append(frame.index)
         if len(poses):
@@ -196,6 +202,7 @@ class _Rows:
             "frame_index": np.asarray(self.index, dtype=np.int64),
             "image": np.asarray(self.image, dtype=np.float64).reshape(-1, N_LANDMARKS, 5),
             "world": np.asarray(self.world, dtype=np.float64).reshape(-1, N_LANDMARKS, 3),
+            "camera": np.asarray(self.camera, dtype=np.float64).reshape(-1, ROW),
             "status": np.array(status),
         }
 
@@ -209,6 +216,8 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
     hidden = _load_boxes(chunk.hide)
     rows = _Rows()
     people = 0
+    origin = -1  # the frame the scene is followed from: this chunk's fits map into its picture
+    scene = SceneTracker()
     next_census = chunk.start_s
     # Tracking several people costs the detector on every frame (about 1.7x the time, measured); a census
     # every few seconds is enough to tell the user that someone else is in view.
@@ -222,15 +231,21 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
                 break
             pic = picture(_paint_over(frame.image, hidden.get(frame.index)))
             poses = subject.detect(pic, frame.t_s)
+            # The scene is followed through the warm-up too, so that the chunk's first frame is chained.
+            boxes = [
+                b for xy in poses.image[:, :, :2] if (b := person_box(xy, frame.image.shape[1], frame.image.shape[0]))
+            ]
+            camera = scene.step(frame.image, boxes)
+            origin = frame.index if origin < 0 else origin
             if frame.t_s < chunk.start_s:
                 continue
             if frame.t_s >= next_census:
                 people = max(people, len(census.detect(pic)))
                 next_census = frame.t_s + CENSUS_EVERY_S
-            rows.add(frame, poses)
+            rows.add(frame, poses, camera)
             if tick is not None:
                 tick()
-        status = [reader.frames_decoded, reader.truncated, reader.timestamps_from_container, people]
+        status = [reader.frames_decoded, reader.truncated, reader.timestamps_from_container, people, origin]
     return rows.arrays(status)
 
 
@@ -453,7 +468,25 @@ def _assemble(parts: list[dict[str, np.ndarray]], info: VideoInfo, model: str, m
         truncated=bool(parts[-1]["status"][1]),
         timestamps_from_container=all(bool(p["status"][2]) for p in parts),
         people_in_view=max(int(p["status"][3]) for p in parts),
+        camera=_chain_camera(parts),
     )
+
+
+def _chain_camera(parts: list[dict[str, np.ndarray]]) -> np.ndarray:
+    """The chunks' scene fits as one chain into the first frame's picture: each later chunk started following
+    the scene at a frame of the chunk before (its warm-up), whose fit carries it over."""
+    out = [parts[0]["camera"]]
+    index = [parts[0]["frame_index"]]
+    for part in parts[1:]:
+        rows = part["camera"].copy()
+        seen = np.concatenate(index)
+        at = np.flatnonzero(seen == int(part["status"][4]))
+        if at.size:
+            m = as_matrices(np.concatenate(out)[at[0]])[0] @ as_matrices(rows)
+            rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3] = m[:, 0, 0], m[:, 1, 0], m[:, 0, 2], m[:, 1, 2]
+        out.append(rows)
+        index.append(part["frame_index"])
+    return np.concatenate(out)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,16 @@ class CameraRoll:
 
 
 @dataclass(frozen=True)
+class SideStretch:
+    """A stretch of frames whose left and right were decided together (pose/sides.py)."""
+
+    from_s: float
+    to_s: float
+    labels_swapped: bool
+    decided_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Facing:
     """Which way the subject faced and how the sides were decided (pose/sides.py)."""
 
@@ -101,6 +111,25 @@ class Facing:
     evidence_leg_lengths: float
     labels_swapped: bool
     note: str
+    stretches: tuple[SideStretch, ...] = ()  # absent in documents written before sides were decided per stretch
+    mixed_frames_left_out: int = 0
+
+
+@dataclass(frozen=True)
+class CameraMotion:
+    """The camera's own motion found from the scene and removed from the landmarks (pose/steady.py)."""
+
+    verdict: str  # still, corrected, too_much, unknown, not_measured
+    words: str
+    corrected: bool
+    foot_judged: bool  # whether the planted foot's moves could be told from the camera's
+    tracked_share: float
+    shift_range: float
+    zoom_range: float
+    turn_range_deg: float
+    series: dict[str, tuple[float, ...]]  # t_s, shift_x, shift_y, zoom, turn_deg at about 5 Hz
+    method: str
+    units: Words
 
 
 @dataclass(frozen=True)
@@ -122,6 +151,7 @@ class Metrics:
     angles: dict[str, Trace]
     camera_roll: CameraRoll | None = None  # absent in documents written before it was measured
     facing: Facing | None = None
+    camera_motion: CameraMotion | None = None  # absent in documents written before it was measured
 
 
 @dataclass(frozen=True)

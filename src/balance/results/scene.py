@@ -16,6 +16,7 @@ from balance.measure.signals import clean, hampel
 from balance.measure.vertical import Vertical
 from balance.pipeline import Analysis
 from balance.pose import landmarks as lm
+from balance.pose.steady import in_picture
 from balance.results.canvas import Canvas
 
 # The picture says the camera was tilted from this roll on: the frontal-plane uprightness of quiet two-leg
@@ -110,7 +111,8 @@ class TrialView:
     answer: Answer
 
 
-def trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray]) -> list[TrialView]:
+def trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray], scale: float = 1.0) -> list[TrialView]:
+    """Each trial as the video draws it; `feet` and the pixel lengths in the picture drawn at `scale` of the clip."""
     views = []
     for k, m in enumerate(analysis.trials):
         tr = m.trial
@@ -135,7 +137,7 @@ def trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray]) -> list[Tria
                 lift_off_s=tr.lift_off_s,
                 end_s=tr.touch_down_s if tr.touch_down_s is not None else tr.end_s,
                 floor_y=floor,
-                foot_px=FOOT_PER_LEG * m.scale.leg_length_px,
+                foot_px=FOOT_PER_LEG * m.scale.leg_length_px * scale,
                 toe_sign=1.0 if np.nanmean(toes) >= 0 else -1.0,
                 grid=np.asarray(m.grid, dtype=float),
                 projection=np.asarray(proj, dtype=float) if ok else None,
@@ -147,14 +149,20 @@ def trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray]) -> list[Tria
 
 class Scene:
     """Everything needed to annotate any frame of the clip, precomputed once from the analysis: the pose per
-    analysed frame, the smoothed centre of mass, the steadied feet, each trial's view and the stance state."""
+    analysed frame, the smoothed centre of mass, the steadied feet, each trial's view and the stance state.
 
-    def __init__(self, analysis: Analysis) -> None:
+    scale: the size of the picture drawn on, as a fraction of the clip's (the annotated video is drawn at most
+    720 px high: balance.results.video); every pixel position and length is in that picture.
+    """
+
+    def __init__(self, analysis: Analysis, scale: float = 1.0) -> None:
         track = analysis.track
         self.t = np.asarray(track.t)
-        self.xy = np.asarray(track.image_xy)
+        # The analysis measured in the scene's coordinates (the camera's motion removed); the video draws on
+        # the frames as the camera saw them.
+        self.xy = in_picture(analysis.camera, np.asarray(track.image_xy)) * scale
         self.vis = np.asarray(track.visibility)
-        self.canvas = Canvas(track.width, track.height)
+        self.canvas = Canvas(round(track.width * scale), round(track.height * scale))
         fs = min(30.0, track.fps) if track.fps else 30.0
         body = [lm.SHOULDER["left"], lm.SHOULDER["right"], lm.HIP["left"], lm.HIP["right"]]
         valid = np.all(self.vis[:, body] >= MIN_VISIBILITY, axis=1) & np.isfinite(self.xy[:, 0, 0])
@@ -162,7 +170,7 @@ class Scene:
         n = len(self.t)
         # MediaPipe's foot points jump for single frames; the Hampel filter keeps the floor line still.
         self.feet = {s: hampel(self.xy[:, list(lm.FOOT[s])].reshape(n, -1)).reshape(n, 3, 2) for s in lm.SIDES}
-        self.trials = trial_views(analysis, self.feet)
+        self.trials = trial_views(analysis, self.feet, scale)
         self.state = np.asarray(analysis.timeline.state)
         # One roll for the whole clip (measure/trial.py clip_vertical); every trial carries it.
         self.vertical = analysis.trials[0].vertical if analysis.trials else Vertical(0.0, 0.0, "assumed_level", 0)

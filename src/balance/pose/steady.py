@@ -1,0 +1,179 @@
+"""The camera's own motion taken out of the landmarks: a phone held in the hand moves the whole picture, and a
+person standing still would seem to sway and their planted foot to slide.
+
+balance.video.motion follows the scene around the person frame by frame (one row per analysed frame, carried by
+the PoseTrack); here the rows become the CameraMotion the user reads (how far the picture moved, zoomed and
+turned, and whether that could be told at all) and a PoseTrack whose landmarks sit in the scene's coordinates
+(those of the first analysed frame). Pure functions of arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from balance.pose.estimate import PoseTrack
+from balance.video.motion import LOST, TRACKED, as_matrices
+
+# The camera counts as still while the picture's centre moves less than 0.3 % of the frame's width, its zoom
+# changes less than 0.3 % and it turns less than 0.2 degrees over the clip: a fraction of a pixel at the
+# landmarks' scale, below MediaPipe's own jitter (about 0.5 % of the leg length on the still noise-floor clip,
+# benchmarks/accuracy.py). A still camera's landmarks are then used as they are.
+STILL_SHIFT, STILL_ZOOM, STILL_TURN_DEG = 0.003, 0.003, 0.2
+# The background must be followed on at least this share of the frames for the motion to be known; below it
+# the picture is too plain (a white studio) or too covered to tell the camera's motion from the person's.
+MIN_TRACKED_SHARE = 0.6
+# Beyond these the picture moved so much (a walk-around, a strong zoom) that what the motion hides, the planted
+# foot above all, is not judged: a chain of fits this long drifts by more than a foot shift's threshold
+# (0.04 leg lengths, assess/flags.py); the numbers are the tool's choice.
+TOO_MUCH_SHIFT, TOO_MUCH_ZOOM, TOO_MUCH_TURN_DEG = 0.25, 0.25, 10.0
+# The motion over time in the document is given at this rate (the fits themselves are per analysed frame).
+SERIES_HZ = 5.0
+
+VERDICTS = {
+    "still": "the camera did not move",
+    "corrected": "camera moved: corrected",
+    "too_much": "the camera moved too much to judge the standing foot",
+    "unknown": "the background is too plain to follow the camera: whether it moved is not known",
+    "not_measured": "camera motion was not measured",
+}
+
+
+@dataclass(frozen=True)
+class CameraMotion:
+    """The camera's motion over the clip, as found from the scene around the person.
+
+    to_scene: (N, 3, 3) per analysed frame, the similarity from that frame's picture into the scene's
+    coordinates; tracked: (N,) whether that frame's fit was trusted.
+    """
+
+    t: np.ndarray
+    to_scene: np.ndarray
+    tracked: np.ndarray
+    width: int
+    height: int
+    verdict: str  # still, corrected, too_much, unknown, not_measured
+
+    @property
+    def corrected(self) -> bool:
+        return self.verdict in ("corrected", "too_much")
+
+    @property
+    def foot_judgeable(self) -> bool:
+        """Whether the planted foot's moves can be told from the camera's (too much motion or none known: no)."""
+        return self.verdict in ("still", "corrected")
+
+    def series(self) -> dict[str, np.ndarray]:
+        """The picture's motion over time: shift of the frame's centre (share of the frame's width and height,
+        + right and down), zoom (1 = as at the start) and turn (degrees, + clockwise in the picture)."""
+        centre = np.array([self.width / 2, self.height / 2, 1.0])
+        from_scene = np.linalg.inv(self.to_scene)  # scene -> picture: how the picture moved over the scene
+        moved = from_scene @ centre
+        return {
+            "t_s": self.t,
+            "shift_x": (moved[:, 0] - centre[0]) / self.width,
+            "shift_y": (moved[:, 1] - centre[1]) / self.height,
+            "zoom": np.hypot(from_scene[:, 0, 0], from_scene[:, 1, 0]),
+            "turn_deg": np.degrees(np.arctan2(from_scene[:, 1, 0], from_scene[:, 0, 0])),
+        }
+
+    def ranges(self) -> tuple[float, float, float]:
+        """(shift, zoom change, turn in degrees) over the clip: the largest range of each."""
+        s = self.series()
+        if not len(self.t):
+            return 0.0, 0.0, 0.0
+        shift = max(float(np.ptp(s["shift_x"])), float(np.ptp(s["shift_y"])))
+        return shift, float(np.ptp(s["zoom"])), float(np.ptp(s["turn_deg"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        shift, zoom, turn = self.ranges()
+        s = self.series()
+        keep = _every(self.t, SERIES_HZ)
+        return {
+            "verdict": self.verdict,
+            "words": VERDICTS[self.verdict],
+            "corrected": self.corrected,
+            "foot_judged": self.foot_judgeable,
+            "tracked_share": round(float(self.tracked.mean()), 3) if len(self.tracked) else 0.0,
+            "shift_range": round(shift, 4),
+            "zoom_range": round(zoom, 4),
+            "turn_range_deg": round(turn, 2),
+            "series": {k: [round(float(v), 4) for v in s[k][keep]] for k in s},
+            "method": (
+                "corners of the scene outside the person followed by pyramidal Lucas-Kanade optical flow from a "
+                "keyframe, a similarity (shift, zoom, turn) fitted with RANSAC (balance/video/motion.py); every "
+                "landmark mapped into the first frame's picture before anything was measured"
+                if self.corrected
+                else "corners of the scene outside the person followed by optical flow (balance/video/motion.py)"
+            ),
+            "units": {
+                "shift": "share of the frame's width (x) and height (y), + right and down",
+                "zoom": "picture scale against the first frame",
+                "turn_deg": "degrees, + clockwise in the picture",
+            },
+        }
+
+
+def _every(t: np.ndarray, hz: float) -> np.ndarray:
+    """Indices of frames about 1/hz s apart."""
+    if not len(t):
+        return np.zeros(0, dtype=int)
+    slot = np.floor((t - t[0]) * hz)
+    return np.flatnonzero(np.r_[True, np.diff(slot) > 0])
+
+
+def camera_motion(track: PoseTrack) -> CameraMotion:
+    """The camera's motion from the track's per-frame scene fits (see balance.video.motion.ROW)."""
+    rows = track.camera
+    n = len(track)
+    if len(rows) != n:  # a track made without the scene (the live test, tests' synthetic tracks)
+        return CameraMotion(
+            track.t, np.tile(np.eye(3), (n, 1, 1)), np.zeros(n, bool), track.width, track.height, "not_measured"
+        )
+    tracked = rows[:, 6] == TRACKED
+    params = rows[:, :4].copy()
+    if tracked.any() and not tracked.all():
+        # A lost frame's transform is read between its trusted neighbours (a hand moves smoothly over a few
+        # frames); the chain itself went on from the last trusted frame (balance/video/motion.py).
+        at = np.flatnonzero(tracked)
+        for k in range(4):
+            params[:, k] = np.interp(track.t, track.t[at], params[at, k])
+    m = as_matrices(np.column_stack([params, rows[:, 4:]]))
+    motion = CameraMotion(track.t, m, tracked, track.width, track.height, "still")
+    lost = rows[:, 6] == LOST
+    # The first frame is the origin of its own fit, trusted by construction: it does not count either way.
+    share = float(tracked[1:].mean()) if n > 1 else 1.0
+    shift, zoom, turn = motion.ranges()
+    if share < MIN_TRACKED_SHARE and lost[1:].any():
+        verdict = "unknown"
+    elif shift >= TOO_MUCH_SHIFT or zoom >= TOO_MUCH_ZOOM or turn >= TOO_MUCH_TURN_DEG:
+        verdict = "too_much"
+    elif shift >= STILL_SHIFT or zoom >= STILL_ZOOM or turn >= STILL_TURN_DEG:
+        verdict = "corrected"
+    else:
+        verdict = "still"
+    return replace(motion, verdict=verdict)
+
+
+def steady(track: PoseTrack, motion: CameraMotion) -> PoseTrack:
+    """The track with every landmark in the scene's coordinates (the camera's motion removed); as it was when
+    the camera was still or its motion is not known."""
+    if not motion.corrected:
+        return track
+    xy = track.image_xy
+    m = motion.to_scene
+    out = np.einsum("nij,nkj->nki", m[:, :2, :2], xy) + m[:, None, :2, 2]
+    # MediaPipe's relative depth is in the picture's x scale: it zooms with the picture.
+    zoom = np.hypot(m[:, 0, 0], m[:, 1, 0])
+    return replace(track, image_xy=out, image_z=track.image_z * zoom[:, None])
+
+
+def in_picture(motion: CameraMotion | None, xy: np.ndarray) -> np.ndarray:
+    """Scene coordinates (N, K, 2), one row per analysed frame, back in each frame's picture: what the annotated
+    video draws over the frames the camera saw."""
+    if motion is None or not motion.corrected:
+        return xy
+    inv = np.linalg.inv(motion.to_scene)
+    return np.einsum("nij,nkj->nki", inv[:, :2, :2], xy) + inv[:, None, :2, 2]
