@@ -4,6 +4,7 @@ any background. The annotators (balance.results.annotators) draw with these.
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
 
@@ -46,23 +47,16 @@ class Canvas:
     def text(self, img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour: Colour) -> None:
         """Text with a dark outline. The outline is the glyphs' mask grown by a few pixels, not a second,
         thicker putText: Hershey glyphs advance by their stroke width, so a thicker copy drifts sideways."""
-        text, size, stroke, grow = ascii_text(text), self.font(scale), self.px(2), self.px(2)
-        (tw, th), base = cv2.getTextSize(text, FONT, size, stroke)
-        x0, y0 = org[0] - grow - 1, org[1] - th - grow - 1
-        mask = np.zeros((th + base + 2 * grow + 2, tw + 2 * grow + 2), np.uint8)
-        cv2.putText(mask, text, (org[0] - x0, org[1] - y0), FONT, size, 255, stroke, cv2.LINE_AA)
-        outline = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+        dx, dy, keep, paint = _stamp(ascii_text(text), self.font(scale), self.px(2), self.px(2), tuple(colour))
+        x0, y0 = org[0] + dx, org[1] + dy
         # Only the part of the box inside the picture is painted.
         ix0, iy0 = max(0, x0), max(0, y0)
-        ix1, iy1 = min(img.shape[1], x0 + mask.shape[1]), min(img.shape[0], y0 + mask.shape[0])
+        ix1, iy1 = min(img.shape[1], x0 + keep.shape[1]), min(img.shape[0], y0 + keep.shape[0])
         if ix1 <= ix0 or iy1 <= iy0:
             return
-        roi = img[iy0:iy1, ix0:ix1].astype(np.float32)
         sub = (slice(iy0 - y0, iy1 - y0), slice(ix0 - x0, ix1 - x0))
-        for alpha, paint in ((outline[sub], DARK), (mask[sub], colour)):
-            a = alpha[..., None].astype(np.float32) / 255.0
-            roi = roi * (1 - a) + np.array(paint, np.float32) * a
-        img[iy0:iy1, ix0:ix1] = roi.astype(np.uint8)
+        roi = img[iy0:iy1, ix0:ix1].astype(np.float32)
+        img[iy0:iy1, ix0:ix1] = (roi * keep[sub] + paint[sub]).astype(np.uint8)
 
     def text_size(self, text: str, scale: float) -> tuple[int, int]:
         (tw, th), _ = cv2.getTextSize(ascii_text(text), FONT, self.font(scale), self.px(2))
@@ -81,6 +75,24 @@ class Canvas:
         if q is not None:
             cv2.circle(img, q, radius + self.px(2), DARK, -1, cv2.LINE_AA)
             cv2.circle(img, q, radius, colour, -1, cv2.LINE_AA)
+
+
+@functools.lru_cache(maxsize=1024)
+def _stamp(text: str, size: float, stroke: int, grow: int, colour: Colour) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """A text's outlined glyphs as one blend, made once per text, size and colour (the video draws the same words
+    on every frame, and the timer's each for a tenth of a second): the box's offset from the text's origin, and
+    per pixel the share of the picture kept and the paint added (the outline in DARK, then the glyphs)."""
+    (tw, th), base = cv2.getTextSize(text, FONT, size, stroke)
+    mask = np.zeros((th + base + 2 * grow + 2, tw + 2 * grow + 2), np.uint8)
+    cv2.putText(mask, text, (grow + 1, th + grow + 1), FONT, size, 255, stroke, cv2.LINE_AA)
+    outline = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    a_out = outline[..., None].astype(np.float32) / 255.0
+    a_in = mask[..., None].astype(np.float32) / 255.0
+    keep = (1 - a_out) * (1 - a_in)
+    paint = np.array(DARK, np.float32) * a_out * (1 - a_in) + np.array(colour, np.float32) * a_in
+    for a in (keep, paint):
+        a.setflags(write=False)
+    return -grow - 1, -th - grow - 1, keep, paint
 
 
 def ascii_text(text: str) -> str:

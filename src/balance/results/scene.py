@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from balance.assess.tripod import FOOT_PER_LEG
+from balance.assess.tripod import FOOT_PER_LEG, headline
 from balance.measure.body import centre_of_mass
 from balance.measure.signals import clean, hampel
 from balance.measure.vertical import Vertical
@@ -24,7 +24,6 @@ from balance.results.canvas import Canvas
 SHOWN_ROLL_DEG = 1.0
 # The weight's rolling is drawn across the foot at mid-length (fore-aft, foot lengths), where the foot is narrowest.
 ROLL_BAR_FORE_AFT = 0.45
-ANSWER_HEAD = {"outside": "outside", "centred": "centred", "inside": "inside", "cannot_tell": "this view cannot tell"}
 
 # Below this MediaPipe visibility a landmark is a guess; its bones are drawn thin so they do not mislead.
 MIN_VISIBILITY = 0.5
@@ -92,6 +91,7 @@ class Answer:
 
     ci95: tuple[float, float]
     answer: str
+    headline: str  # assess.tripod.headline: the words every output leads with
     reason: str
     cop_roll_95: float | None
 
@@ -126,6 +126,7 @@ def trial_views(analysis: Analysis, feet: Mapping[str, np.ndarray], scale: float
         said = Answer(
             tripod.medial_ci95,
             tripod.answer,
+            headline(tripod.answer, tripod.probabilities),
             short_reason(tripod.answer, m.view, m.vertical.method),
             tripod.cop_roll_95,
         )
