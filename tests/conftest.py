@@ -34,8 +34,9 @@ SHARED_MEDIA = ROOT.parent / "shared" / "media"
 RECORDED_POSES = ROOT / "tests" / "data" / "poses"
 
 # Fixtures that start a heavy part: a test using one is slow wherever it lives.
-# (shared_media: the pose model on the unlicensed clips; scheduler: Dask; postgres; playwright and browser: Chromium)
-HEAVY_FIXTURES = {"shared_media", "scheduler", "postgres", "playwright", "browser"}
+# (shared_media: the pose model on the unlicensed clips; six_weeks: on cut clips; scheduler: Dask; postgres;
+# playwright and browser: Chromium)
+HEAVY_FIXTURES = {"shared_media", "six_weeks", "scheduler", "postgres", "playwright", "browser"}
 # A parametrised fixture's value that starts one (the history on PostgreSQL).
 HEAVY_PARAMS = {("database", "postgresql")}
 # The pose cache's entries when the last test ended: one that appears during a quick test is the model's work.

@@ -236,6 +236,7 @@ def test_batch_with_a_history_that_is_not_a_database_stops_before_anything_runs(
     assert not [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
 
 
+@pytest.mark.slow  # starts a local Dask cluster
 def test_batch_folder_with_a_damaged_clip_names_it_and_exits_9(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

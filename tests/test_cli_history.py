@@ -61,6 +61,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> str:
     return capsys.readouterr().out
 
 
+@pytest.mark.slow  # the pose model on the cut halves of the synthetic clips (half_document)
 def test_six_week_history_prints_exports_and_plots_as_constructed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

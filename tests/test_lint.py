@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-TREES = ["src", "tests", "benchmarks", "scripts"]
+TREES = ["src", "tests", "benchmarks", "scripts", "docs"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -21,6 +23,7 @@ def test_ruff_lint_and_format() -> None:
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
+@pytest.mark.slow  # mypy over the whole package: about 40 s of CPU from a cold cache
 def test_types_of_the_package() -> None:
     types = run("mypy", "src")
     assert types.returncode == 0, types.stdout + types.stderr
