@@ -155,9 +155,8 @@ def test_the_check_catches_an_option_that_does_not_exist() -> None:
     assert command_of(shlex.split("dask worker tcp://s:8786 --nthreads 1")) is None
 
 
-def test_the_readme_is_short_and_points_to_every_page() -> None:
+def test_the_readme_is_short_and_points_to_the_docs() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(readme.splitlines()) <= 175
-    for page in DOCS.glob("*.md"):
-        if page.name != "index.md":
-            assert f"docs/{page.name}" in readme, f"README does not point to docs/{page.name}"
+    core = ["user-guide", "filming", "numbers", "web", "batch", "schema", "development"]
+    assert [p for p in core if f"(docs/{p}.md)" not in readme] == []
