@@ -5,11 +5,14 @@ the weight's side only beyond its whole uncertainty, sides from the feet, and a 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 from balance.assess.assessment import assess
-from balance.assess.tripod import HOLDS_SD, weight_answer
+from balance.assess.tripod import HOLDS_SD, VIEW_SD, headline, middle_band, weight_answer
 from balance.measure.trial import clip_vertical, measure
 from balance.measure.vertical import Vertical, camera_vertical, level
 from balance.pose import landmarks as lm
@@ -163,16 +166,47 @@ def test_views_that_cannot_tell_say_why() -> None:
     assert said == "cannot_tell" and "vertical" in why
 
 
-def test_a_hold_reports_its_position_with_the_systematic_error() -> None:
+def test_a_hold_reports_its_position_with_the_error_of_this_measurement() -> None:
     _, a = _analyse(_hold(sway=0.1 * L))
     tri = a.tripod
-    assert tri.medial_sd_total >= HOLDS_SD  # never only the landmark jitter
-    assert set(tri.uncertainty or {}) == {"jitter", "camera_roll", "segment_model", "real_holds_spread"}
+    assert tri.medial_sd_total >= VIEW_SD  # never only the landmark jitter
+    # What is wrong with this measurement, not how people differ (that is given apart).
+    assert set(tri.uncertainty or {}) == {"jitter", "camera_roll", "segment_model", "camera_motion", "filming"}
     d = tri.to_dict()
+    assert d["people_differ_sd"] == HOLDS_SD
     assert d["answer"] in ("outside", "centred", "inside", "cannot_tell") and d["reason"]
     lo, hi = d["medial_ci95"]
     assert lo < tri.mean_medial < hi
     assert {f.code for f in a.flags}.isdisjoint({"weight_inside", "weight_outside"})
+
+
+@pytest.mark.parametrize(
+    ("mean", "sd", "answer", "likeliest"),
+    [(-0.02, 0.01, "centred", "centred"), (0.6, 0.05, "inside", "inside"), (-0.05, 0.06, "cannot_tell", "centred")],
+)
+def test_the_answer_gives_its_chances_and_a_split_only_where_it_places_the_weight(
+    mean: float, sd: float, answer: str, likeliest: str
+) -> None:
+    _, a = _analyse(_hold(sway=0.1 * L))
+    tri = replace(a.tripod, mean_medial=mean, medial_sd_total=sd)
+    said, reason = weight_answer(mean, sd, "front", INDEPENDENT)
+    low, high = middle_band()
+    below, above = (norm.cdf((b - mean) / sd) for b in (low, high))
+    tri = replace(
+        tri, answer=said, reason=reason, probabilities={"outside": below, "centred": above - below, "inside": 1 - above}
+    )
+    d = tri.to_dict()
+    assert d["answer"] == answer
+    assert sum(d["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert max(d["probabilities"], key=d["probabilities"].get) == likeliest
+    words = d["answer_words"]
+    if answer == "cannot_tell":
+        assert d["split"] is None and d["split_sd"] is None  # no split the answer calls unknowable
+        assert words.startswith(f"most likely {likeliest}") and "cannot rule out" in words
+        assert headline(answer, d["probabilities"]).startswith("most likely centred (")
+    else:
+        assert set(d["split"]) == {"inner_ball", "outer_ball", "big_toe"}
+        assert headline(answer, d["probabilities"]) == answer
 
 
 # --- sides from the body -----------------------------------------------------------------------------------------

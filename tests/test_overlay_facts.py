@@ -20,7 +20,8 @@ from balance.pipeline import Analysis
 from balance.results import html, plots
 from balance.results.annotators import FootInsetAnnotator, roll_note
 from balance.results.document import Document, build_document
-from balance.results.scene import ANSWER_HEAD, Scene
+from balance.assess.tripod import headline
+from balance.results.scene import Scene
 from balance.results.text import summary
 
 from .conftest import SAMPLES, analysed
@@ -79,9 +80,10 @@ def test_foot_inset_draws_the_documents_interval_and_answer(clip: tuple[Analysis
         right_is_big_toe = lay.x(hi) > lay.x(lo)
         assert right_is_big_toe == (doc.trials[0].stance_leg == "left")
         words = [text for text, _ in lay.lines]
-        assert words[0] == ANSWER_HEAD[tripod.answer]
+        assert words[0] == headline(tripod.answer, tripod.probabilities)
         if tripod.answer == "cannot_tell":
-            assert words[0] == "this view cannot tell"
+            # The likeliest place with its chance where the view can weigh them, else "this view cannot tell".
+            assert words[0].startswith("most likely ") if tripod.probabilities else words[0] == "this view cannot tell"
         reason = " ".join(words[1:])
         if metrics.view != "front":
             assert reason == f"{metrics.view} view: film from the front" and f"{metrics.view} view" in tripod.reason
@@ -111,12 +113,15 @@ def test_tripod_map_and_report_say_the_same(clip: tuple[Analysis, Document], tmp
     assert sorted((x0, x0 + band.get_width())) == pytest.approx(sorted((mirror * lo, mirror * hi)), abs=1e-9)
     # No point marks a mean position: the interval is all the figure claims.
     assert not any("mean position" in t.get_text() for t in ax.get_legend().get_texts())
-    assert ANSWER_HEAD[tripod.answer] in ax.get_title()
+    assert headline(tripod.answer, tripod.probabilities) in ax.get_title()
     rolls = ax.findobj(lambda a: a.get_gid() == "roll")
     assert bool(rolls) == (tripod.cop_roll_95 is not None)
     page = html.report_html(doc, {})
     low, high = middle_band()
-    assert f"<strong>{ANSWER_HEAD[tripod.answer]}</strong>" in page
+    assert f"<strong>{html.esc(headline(tripod.answer, tripod.probabilities))}</strong>" in page
+    assert html.esc(tripod.answer_words or "") in page  # the report's words are the summary's
+    if tripod.answer == "cannot_tell":
+        assert "No tripod split: the answer cannot place the weight" in page and "inner ball" not in page
     assert f"between {lo:+.2f} and {hi:+.2f} foot lengths (95 % interval" in page
     assert f"the middle band is {low:+.2f} to {high:+.2f}" in page
     assert html.esc(tripod.reason) in page
@@ -136,4 +141,7 @@ def test_summary_claims_no_more_than_the_view_allows(clip: tuple[Analysis, Docum
         assert "Heel to toe: this view cannot tell" in text
         assert "foot lengths from the heel" not in text
     assert "from landmark jitter)" not in text
-    assert "Tripod split (the body model's guess, not pressure" in text
+    if tripod.split_known:
+        assert "Foot tripod: the body model's estimate, not pressure: inner ball" in text
+    else:
+        assert "Foot tripod: no split given" in text and "inner ball" not in text

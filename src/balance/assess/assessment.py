@@ -34,6 +34,6 @@ class Assessment:
 def assess(track: PoseTrack, sway: SwayMetrics) -> Assessment:
     w = trial_window(track, sway.trial, sway.vertical)
     deco = decompose(w, sway.view)
-    tripod = estimate_tripod(w, sway.view, sway.vertical)
+    tripod = estimate_tripod(w, sway.view, sway.vertical, sway.camera.residual_px if sway.camera else 0.0)
     flags = trial_flags(w, sway, deco, tripod)
     return Assessment(deco, tripod, flags, stability_score(sway, flags))

@@ -55,6 +55,7 @@ class CameraMotion:
     width: int
     height: int
     verdict: str  # still, corrected, too_much, unknown, not_measured
+    residual_px: float = 0.0  # median misfit of the scene's corners to the fitted motion (trusted frames), px
 
     @property
     def corrected(self) -> bool:
@@ -100,6 +101,7 @@ class CameraMotion:
             "shift_range": round(shift, 4),
             "zoom_range": round(zoom, 4),
             "turn_range_deg": round(turn, 2),
+            "residual_px": round(self.residual_px, 3),
             "series": {k: [round(float(v), 4) for v in s[k][keep]] for k in s},
             "method": (
                 "corners of the scene outside the person followed by pyramidal Lucas-Kanade optical flow from a "
@@ -112,6 +114,7 @@ class CameraMotion:
                 "shift": "share of the frame's width (x) and height (y), + right and down",
                 "zoom": "picture scale against the first frame",
                 "turn_deg": "degrees, + clockwise in the picture",
+                "residual_px": "pixels: how far the scene's corners sit from the fitted motion (its error's scale)",
             },
         }
 
@@ -154,7 +157,8 @@ def camera_motion(track: PoseTrack) -> CameraMotion:
         verdict = "corrected"
     else:
         verdict = "still"
-    return replace(motion, verdict=verdict)
+    residual = float(np.median(rows[tracked, 5])) if verdict in ("corrected", "too_much") else 0.0
+    return replace(motion, verdict=verdict, residual_px=residual)
 
 
 def steady(track: PoseTrack, motion: CameraMotion) -> PoseTrack:

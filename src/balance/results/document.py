@@ -127,6 +127,7 @@ class CameraMotion:
     shift_range: float
     zoom_range: float
     turn_range_deg: float
+    residual_px: float
     series: dict[str, tuple[float, ...]]  # t_s, shift_x, shift_y, zoom, turn_deg at about 5 Hz
     method: str
     units: Words
@@ -196,8 +197,8 @@ class Decomposition:
 
 @dataclass(frozen=True)
 class Tripod:
-    split: TripodShares
-    split_sd: TripodShares
+    split: TripodShares | None  # only where the answer places the weight (outside, centred, inside)
+    split_sd: TripodShares | None
     mean_fore_aft: float
     mean_medial: float
     fore_aft_sd: float
@@ -216,6 +217,8 @@ class Tripod:
     answer_words: str | None = None
     reason: str | None = None
     cop_roll_95: float | None = None
+    probabilities: Numbers | None = None  # outside, centred, inside
+    people_differ_sd: float | None = None
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from balance.assess.catalogue import flag_words
-from balance.assess.tripod import middle_band
+from balance.assess.tripod import headline, middle_band
 from balance.results.document import Document, Trial
 from balance.results.plots import AXIS_LABEL, TRIPOD_WORDS, UNIT_LABEL
-from balance.results.scene import ANSWER_HEAD
 
 SNAPSHOT = "snapshot.jpg"
 
@@ -140,21 +139,19 @@ def _wobble(trial: Trial) -> str:
 
 
 def _tripod(trial: Trial) -> str:
-    """The programme's question answered as the document answers it: outside, centred, inside or "this view
-    cannot tell", with the reason, the 95 % interval and how far the weight rolls; the tripod split only as
-    the model's guess inside that interval."""
+    """The programme's question answered as the document answers it (the same words as the summary and the
+    result page: tripod.answer_words), with the interval against the middle band and how far the weight rolls;
+    the three-point split only where the answer places the weight."""
     tripod = trial.tripod
-    split = ", ".join(f"{words} {_pct(getattr(tripod.split, key))}" for key, words in TRIPOD_WORDS.items())
-    if tripod.answer is None or tripod.medial_ci95 is None:
-        text = split + f"; outside the tripod {_pct(tripod.time_outside_tripod)} of the time"
-        return text + " <em>(estimate from body geometry, not a pressure measurement)</em>"
+    if tripod.answer is None or tripod.medial_ci95 is None:  # documents written before the answer existed
+        return "not available in this older result <em>(analyse the clip again)</em>"
     lo, hi = tripod.medial_ci95
     low, high = middle_band()
-    head = ANSWER_HEAD.get(tripod.answer, tripod.answer)
+    head = headline(tripod.answer, tripod.probabilities)
     text = (
-        f"<strong>{esc(head)}</strong>: {esc(tripod.reason or '')}. <br>Side to side: the mean lies between "
-        f"{lo:+.2f} and {hi:+.2f} foot lengths (95 % interval; + towards the big toe; the middle band is "
-        f"{low:+.2f} to {high:+.2f})."
+        f"<strong>{esc(head)}</strong>: {esc(tripod.answer_words or tripod.reason or '')}. <br>Side to side: the "
+        f"mean lies between {lo:+.2f} and {hi:+.2f} foot lengths (95 % interval of this measurement; + towards the "
+        f"big toe; the middle band is {low:+.2f} to {high:+.2f})."
     )
     if tripod.cop_roll_95 is not None:
         text += (
@@ -163,9 +160,17 @@ def _tripod(trial: Trial) -> str:
         )
     else:
         text += f" <br>Rolling: not measured in a {esc(trial.metrics.view)} view (front view only)."
+    if tripod.split is None or tripod.split_sd is None:
+        return (
+            text
+            + " <br><small>No tripod split: the answer cannot place the weight, so a split would be a guess.</small>"
+        )
+    split = ", ".join(
+        f"{words} {_pct(getattr(tripod.split, key))} +- {_pct(1.96 * getattr(tripod.split_sd, key))}"
+        for key, words in TRIPOD_WORDS.items()
+    )
     return text + (
-        f" <br><small>The model's split, as uncertain as the interval: {split}. Estimate from body geometry, "
-        "not a pressure measurement.</small>"
+        f" <br><small>Tripod split (95 %): {split}. Estimate from body geometry, not a pressure measurement.</small>"
     )
 
 
@@ -208,6 +213,52 @@ def _session(doc: Document) -> str:
     """Flags about the two legs together (left/right asymmetry)."""
     items = "".join(f"<li>{esc(f.text)}</li>" for f in doc.session_flags)
     return f'<p><strong>Both legs:</strong></p><ul class="flags">{items}</ul>' if items else ""
+
+
+def _two_view(doc: Document, images: Mapping[str, bytes]) -> str:
+    """Two cameras: how the clips were paired and lined up, and each fused hold's 2-D stabilogram."""
+    tv = doc.two_view
+    if tv is None:
+        return ""
+    p, sync = tv.pairing, tv.sync
+    head = (
+        f"<p>Front view (side to side): {esc(Path(doc.clip.path).name)}; side view (forward-backward): "
+        f"{esc(Path(tv.side_clip.path).name)}; the cameras are {p.separation_deg:.0f} ± {p.separation_sd_deg:.0f}° "
+        f"apart (90° is at right angles). The side clip runs {1000 * sync.offset_s:+.0f} ± "
+        f"{1000 * sync.offset_sd_s:.0f} ms from the front clip, found from the movement itself (r = "
+        f"{sync.peak_r:.2f}).</p>"
+    )
+    cards = []
+    for t in tv.trials:
+        com = t.traces["centre_of_mass"]
+        unit = esc(t.unit)
+        rows = (
+            ("Seen by both", f"{t.analysed_from_s:.2f}-{t.analysed_to_s:.2f} s"),
+            ("95 % ellipse", f"{com.ellipse_area_95 or 0:.3g} ± {t.ellipse_area_offset_sd:.2g} {unit}²"),
+            ("Mean velocity", f"{com.mean_velocity:.3g} {unit}/s, path {com.path_length:.3g} {unit}"),
+            ("RMS ml / ap", f"{com.rms[0]:.3g} / {com.rms[1]:.3g} {unit}"),
+            ("Side to side", esc(t.tripod.medial.words)),
+            ("Heel to toe", esc(t.tripod.fore_aft.words)),
+        )
+        body = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
+        n = t.front_trial + 1
+        figure = _figure(
+            images,
+            f"stabilogram2d_trial{n}.png",
+            f"two-camera stabilogram, trial {n}",
+            f"Trial {n}: the centre of mass seen from above, both axes measured (side to side by the front "
+            "camera, forward-backward by the side camera), to scale; red: 95 % prediction ellipse.",
+        )
+        cards.append(
+            f'<div class="card"><h3>Trial {n}, two cameras: {esc(t.stance_leg)} leg</h3><table>{body}</table>'
+            f"{figure}</div>"
+        )
+    notes = "".join(f"<li>{esc(n)}</li>" for n in tv.notes)
+    return (
+        f'<section class="two-view"><h2>Two cameras</h2>{head}<div class="trials">{"".join(cards)}</div>'
+        + (f'<ul class="flags">{notes}</ul>' if notes else "")
+        + "</section>"
+    )
 
 
 # --- the sections --------------------------------------------------------------------------------------
@@ -387,6 +438,7 @@ def report_html(
         f'<p class="meta">{who}{(today or date.today()).isoformat()} · {clip_words}{link}</p></header>'
         f'<section><div class="trials">{"".join(_card(t, k) for k, t in enumerate(trials))}</div>'
         f"{_session(doc)}</section>"
+        f"{_two_view(doc, images)}"
         f"<section><h2>Plots</h2>{plots}</section>"
         f"<section><h2>What this means</h2>{_meaning(doc)}</section>"
         f"<section><h2>Method notes</h2>{_method(doc, video_note)}</section>"

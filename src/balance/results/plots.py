@@ -16,10 +16,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, Polygon
 from scipy import stats
 
-from balance.assess.tripod import middle_band
+from balance.assess.tripod import headline, middle_band
 from balance.pipeline import Analysis
-from balance.results.document import Document, Trial
-from balance.results.scene import ANSWER_HEAD, FOOT_OUTLINE, ROLL_BAR_FORE_AFT, short_reason
+from balance.results.document import Document, PairTrial, Trial
+from balance.results.scene import FOOT_OUTLINE, ROLL_BAR_FORE_AFT, short_reason
 
 SERIES_FORMAT = "balance-series-1"
 DPI = 100
@@ -61,6 +61,10 @@ def series_npz(analysis: Analysis) -> bytes:
             arrays[f"trial{k}__{name}"] = np.asarray(values, dtype=np.float64)
         # The tripod estimate's centre-of-mass projection (fore-aft, medial; foot lengths) on the same grid.
         arrays[f"trial{k}__tripod_projection"] = np.asarray(analysis.assessments[k].tripod.projection, np.float64)
+    # Two cameras: each fused hold's grid and 2-D centre of mass (ml, ap) beside its front-view trial's traces.
+    for t in analysis.two_view.trials if analysis.two_view is not None else ():
+        arrays[f"trial{t.front_index}__two_view_grid"] = np.asarray(t.grid, dtype=np.float64)
+        arrays[f"trial{t.front_index}__two_view_centre_of_mass"] = np.asarray(t.series["centre_of_mass"], np.float64)
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
     return buf.getvalue()
@@ -248,6 +252,46 @@ def stabilogram(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> bytes | No
     return _png(fig)
 
 
+def stabilogram_2d(pair: PairTrial, s: Mapping[str, np.ndarray], k: int) -> bytes | None:
+    """Two cameras: the centre of mass seen from above, both axes measured (ml from the front view, ap from the
+    side view), drawn to scale with the 95 % prediction ellipse, as a force plate's stabilogram."""
+    if "two_view_centre_of_mass" not in s:
+        return None
+    xy = _finite(np.asarray(s["two_view_centre_of_mass"]))
+    if len(xy) < 4:
+        return None
+    xy = xy - xy.mean(axis=0)
+    unit = UNIT_LABEL.get(pair.unit, pair.unit)
+    centre, width, height, angle = prediction_ellipse(xy)
+    fig, ax = _figure("stabilogram")
+    ax.plot(xy[:, 0], xy[:, 1], color="#264653", lw=0.7, alpha=0.8)
+    ax.add_patch(Ellipse(tuple(centre), width, height, angle=angle, fill=False, color="#d62728", lw=1.5))
+    reach = float(max(np.abs(xy).max(), np.abs(_ellipse_extent(centre, width, height, angle)).max())) * 1.1
+    ax.set_aspect("equal")
+    ax.set_xlim(-reach, reach)
+    ax.set_ylim(-reach, reach)
+    ax.axhline(0, color="0.8", lw=0.6)
+    ax.axvline(0, color="0.8", lw=0.6)
+    ax.set_xlabel(f"side to side (front camera), + to the left, {unit}", fontsize=8)
+    ax.set_ylabel(f"forward-backward (side camera), + forward, {unit}", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_title(f"Trial {k + 1} ({pair.stance_leg} leg): two cameras, centre of mass", fontsize=9)
+    com = pair.traces["centre_of_mass"]
+    sq = "cm²" if pair.unit == "cm" else f"({unit})²"
+    ax.text(
+        0.02,
+        0.02,
+        f"95 % prediction ellipse\narea {com.ellipse_area_95 or 0:.3g} ± {pair.ellipse_area_offset_sd:.2g} {sq}",
+        transform=ax.transAxes,
+        fontsize=7,
+        color="#d62728",
+        va="bottom",
+        bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5},
+    )
+    fig.subplots_adjust(left=0.18, right=0.96, top=0.92, bottom=0.12)
+    return _png(fig)
+
+
 # --- tripod --------------------------------------------------------------------------------------------
 
 
@@ -317,7 +361,7 @@ def tripod_headline(trial: Trial) -> str:
         return "no answer in this older document"
     roll = trial.metrics.camera_roll
     reason = short_reason(tripod.answer, trial.metrics.view, roll.method if roll else None)
-    return f"{ANSWER_HEAD.get(tripod.answer, tripod.answer)}\n({reason})"
+    return f"{headline(tripod.answer, tripod.probabilities)}\n({reason})"
 
 
 # --- segment shares ------------------------------------------------------------------------------------
@@ -381,7 +425,7 @@ def left_right_plot(trials: Sequence[Trial]) -> bytes | None:
         ("hold time, s", lambda t: t.hold_s),
         (f"centre of mass\nmean velocity, {unit}/s", _com("mean_velocity")),
         (f"centre of mass\nRMS, {unit}", _com("rms")),
-        ("outer-ball share, %\n(estimate)", lambda t: 100 * t.tripod.split.outer_ball),
+        ("outer-ball share, %\n(estimate)", lambda t: 100 * t.tripod.split.outer_ball if t.tripod.split else None),
         ("stability score\n(0-100)", lambda t: t.score.value),
     ]
     fig, axes = _figure("left_right", ncols=len(panels))
@@ -421,6 +465,10 @@ def draw_all(doc: Document, series: Sequence[Mapping[str, np.ndarray]]) -> dict[
             png = draw(trial, s, k)
             if png is not None:
                 out[f"{name}_trial{k + 1}.png"] = png
+    for pair in doc.two_view.trials if doc.two_view is not None else ():
+        k = pair.front_trial
+        if (png := stabilogram_2d(pair, series[k] if k < len(series) else {}, k)) is not None:
+            out[f"stabilogram2d_trial{k + 1}.png"] = png
     if (png := shares_plot(trials)) is not None:
         out["segment_shares.png"] = png
     if (png := left_right_plot(trials)) is not None:

@@ -150,6 +150,21 @@ def _heel_to_toe(tp: TripodEstimate) -> str:
     )
 
 
+def _split(tp: TripodEstimate) -> str:
+    """The three-point split only where the answer places the weight; else why it is not given."""
+    if not tp.split_known:
+        return "no split given: the answer above cannot place the weight, so a three-way split would be a guess"
+    sd = tp.split_sd
+    return (
+        "the body model's estimate, not pressure: "
+        + ", ".join(
+            f"{words} {100 * tp.split[k]:.0f} +- {100 * 1.96 * sd[k]:.0f} %"
+            for k, words in (("inner_ball", "inner ball"), ("outer_ball", "outer ball"), ("big_toe", "big toe"))
+        )
+        + " (95 %)"
+    )
+
+
 def _assessment_lines(a: Assessment) -> list[str]:
     d, tp, sc = a.decomposition, a.tripod, a.score
     shares = ", ".join(f"{k} {100 * v:.0f} %" for k, v in d.shares.items())
@@ -161,9 +176,7 @@ def _assessment_lines(a: Assessment) -> list[str]:
         f"corrective (0.5-2 Hz), {100 * bands['fast_wobble']:.0f} % fast wobble (>2 Hz)",
         f"  Weight on the foot: {tp.answer_words()}",
         f"  Heel to toe: {_heel_to_toe(tp)}",
-        f"  Tripod split (the body model's guess, not pressure; as uncertain as the side-to-side interval): inner "
-        f"ball {100 * tp.split['inner_ball']:.0f} %, outer ball {100 * tp.split['outer_ball']:.0f} %, big toe "
-        f"{100 * tp.split['big_toe']:.0f} %",
+        f"  Foot tripod: {_split(tp)}",
     ]
     if a.flags:
         lines += [f"  ! {f.text}" for f in a.flags]

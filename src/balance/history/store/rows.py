@@ -80,6 +80,8 @@ def _tripod_shares(tripod: Any) -> list[float | None]:
     if not isinstance(tripod, Mapping):
         return [None, None, None]
     split = tripod.get("split", tripod)
+    if split is None:  # the answer could not place the weight, so the document gives no split
+        return [None, None, None]
     if not isinstance(split, Mapping):
         raise StoreError("the analysis has a malformed tripod split", "Analyse the clip again")
     return [_number(split.get(k), f"tripod {k} share", 0.0, 1.0) for k in ("inner_ball", "outer_ball", "big_toe")]
