@@ -257,3 +257,26 @@ def test_manifest_on_a_local_cluster_saves_to_the_history_and_a_rerun_skips_ever
     with Store(db) as store:
         assert len(store.trials("Sam")) == 1
     no_temporary_files(out)
+
+
+def test_manifest_columns_for_the_test_conditions_and_age(tmp_path: Path) -> None:
+    from datetime import date
+
+    from balance.batch import inputs
+    from balance.errors import UsageError
+    from balance.history.model import Conditions
+
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("clip,name,eyes,surface,age\na.mp4,Sam,Closed,Bosu ball,52\nb.mp4,Sam,,,\n")
+    first, second = inputs.read_manifest(manifest)
+    assert (first.conditions, first.birth_year) == (Conditions("closed", "bosu"), date.today().year - 52)
+    assert (second.conditions, second.birth_year) == (Conditions(), None)
+    for text, words in (
+        ("clip,eyes\na.mp4,shut\n", "line 2: eyes must be open or closed, not 'shut'"),
+        ("clip,surface\na.mp4,sand\n", "line 2: the surface 'sand' is none of floor, foam, disc, bosu"),
+        ("clip,age\na.mp4,fifty\n", "line 2: invalid literal"),
+        ("clip,age\na.mp4,200\n", "line 2: age 200 is outside 1-120"),
+    ):
+        manifest.write_text(text)
+        with pytest.raises(UsageError, match=words):
+            inputs.read_manifest(manifest)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from balance.cli.history import add_commands, add_save_options, save_options, save_words
+from balance.cli.history import add_commands, add_save_options, reference_lines, save_options, save_words
 from balance.errors import StoreError, UsageError
 from balance.history.export import EXPORT_COLUMNS
 from balance.history.model import Conditions
@@ -217,3 +217,32 @@ def test_csv_export_neutralises_formulas_but_keeps_numbers(tmp_path: Path, capsy
     for start in ("=", "+", "-", "@", "\t", "\r"):
         assert safe_cell(f"{start}cmd") == f"'{start}cmd"
     assert (safe_cell("Sam"), safe_cell(-1.5), safe_cell(None), safe_cell("a=b")) == ("Sam", -1.5, None, "a=b")
+
+
+def test_age_eyes_and_surface_are_saved_and_give_the_age_reference(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    argv = ["analyze", "clip.mp4", "--name", "Sam", "--date", "2024-03-13", "--age", "52", "--eyes", "open"]
+    args = parser().parse_args([*argv, "--surface", "floor", "--db", str(db)])
+    options = save_options(args)
+    assert options is not None
+    assert (options.birth_year, options.conditions) == (1972, Conditions("open", "floor"))
+    doc = real_document()
+    save_words(doc, options, args.db)
+    from balance.history.store import Store
+
+    with Store(db) as store:
+        assert store.birth_year("Sam") == 1972
+        [row] = store.trials("Sam")
+    assert row.conditions == Conditions("open", "floor")
+    [head, line] = reference_lines(doc, args)
+    assert head.startswith("Age reference (Springer et al. 2007") and "best of three trials of up to 45 s" in head
+    trial = doc["trials"][0]
+    ends = "held to the end of the test" if trial["ended_by"] != "touch_down" else "below the average"
+    assert line.startswith(f"  left leg, best hold {trial['hold_s']:.1f} s") and ends in line and "50-59" in line
+    foam = parser().parse_args(["analyze", "clip.mp4", "--age", "52", "--eyes", "open", "--surface", "foam"])
+    assert "no published age reference for single-leg stance on foam" in reference_lines(doc, foam)[1]
+    assert reference_lines(doc, parser().parse_args(["analyze", "clip.mp4"])) == []
+    with pytest.raises(SystemExit):
+        parser().parse_args(["analyze", "clip.mp4", "--surface", "sand"])
+    with pytest.raises(UsageError, match="age 200 is outside 1-120"):
+        save_options(parser().parse_args(["analyze", "clip.mp4", "--name", "Sam", "--age", "200"]))

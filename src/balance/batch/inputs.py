@@ -1,5 +1,6 @@
 """What a batch analyses: clip files, folders (every video inside, recursively) and CSV manifests
-(`clip,name,week,height_cm`; relative clip paths are read from the manifest's folder).
+(`clip,name,week,height_cm,eyes,surface,age`, all but `clip` optional; relative clip paths are read from the
+manifest's folder).
 
 A file in a folder that is not a video by its name is listed as skipped (so the summary names it); a
 missing or unreadable clip named directly or in a manifest becomes a failed row, not an aborted batch.
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from balance.errors import UsageError, VideoError
-from balance.history.save import check_week
+from balance.history.model import Conditions
+from balance.history.save import SaveOptions, birth_year_for, check_week
 from balance.pipeline import AnalysisOptions
 
 # The containers OpenCV's FFmpeg backend reads; `balance analyze` takes the same.
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".webm", ".mkv", ".mpg", ".mpeg", ".wmv", ".3gp"})
-MANIFEST_COLUMNS = ("clip", "name", "week", "height_cm")
+MANIFEST_COLUMNS = ("clip", "name", "week", "height_cm", "eyes", "surface", "age")
 HASH_CHUNK = 1 << 20
 
 
@@ -32,6 +34,8 @@ class ClipJob:
     name: str | None = None  # the person whose history gets the result
     week: int | None = None
     height_cm: float | None = None
+    conditions: Conditions = Conditions()  # the row's eyes and surface (one of floor, foam, disc, bosu)
+    birth_year: int | None = None  # from the row's age, for the age references
 
 
 @dataclass(frozen=True)
@@ -97,20 +101,36 @@ def read_manifest(manifest: Path) -> list[ClipJob]:
         if not clip:
             continue
         where = f"{manifest} line {line}"
-        week_text, height_text = _cell(row, "week"), _cell(row, "height_cm")
+        week_text, height_text, age_text = _cell(row, "week"), _cell(row, "height_cm"), _cell(row, "age")
         try:
             week = int(week_text) if week_text else None
             height = float(height_text) if height_text else None
+            age = int(age_text) if age_text else None
         except ValueError as exc:
-            raise UsageError(f"{where}: {exc}", "week is a whole number 1-52, height_cm a number of cm") from exc
+            raise UsageError(
+                f"{where}: {exc}", "week and age are whole numbers (week 1-52), height_cm a number of cm"
+            ) from exc
         try:
             check_week(week)
             AnalysisOptions(height_cm=height)
+            # The conditions and age are checked as a save checks them (the surface read as one of four).
+            saving = SaveOptions(
+                "manifest",
+                conditions=Conditions(_cell(row, "eyes").casefold(), _cell(row, "surface")),
+                birth_year=birth_year_for(age),
+            )
         except UsageError as exc:
             raise UsageError(f"{where}: {exc.what}", exc.todo) from exc  # a manifest cell, not an option
         path = Path(clip).expanduser()
         jobs.append(
-            ClipJob(path if path.is_absolute() else manifest.parent / path, _cell(row, "name") or None, week, height)
+            ClipJob(
+                path if path.is_absolute() else manifest.parent / path,
+                _cell(row, "name") or None,
+                week,
+                height,
+                saving.conditions,
+                saving.birth_year,
+            )
         )
     return jobs
 

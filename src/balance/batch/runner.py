@@ -157,7 +157,14 @@ class History:
         if not name or self._store is None:
             return ""
         try:
-            result = self._store.add_analysis(document, name=name, recorded_on=date.today(), week=job.week or self.week)
+            result = self._store.add_analysis(
+                document,
+                name=name,
+                recorded_on=date.today(),
+                week=job.week or self.week,
+                conditions=job.conditions,
+                birth_year=job.birth_year,
+            )
         except StoreError as exc:
             return f"not saved: {exc}"
         if not result.stored:

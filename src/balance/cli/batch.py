@@ -29,7 +29,8 @@ def add_batch_command(subparsers: Any) -> None:
         "batch",
         help="analyse many clips (files, folders, CSV manifests) on a Dask cluster",
         description="One task per clip on a local Dask cluster, or on an existing one with --scheduler. "
-        "A manifest is a CSV with the header clip,name,week,height_cm (relative clip paths from its folder).",
+        "A manifest is a CSV with the header clip,name,week,height_cm,eyes,surface,age (all but clip optional; "
+        "relative clip paths from its folder).",
     )
     b.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="clip files, folders or manifest.csv")
     b.add_argument("--out", type=Path, required=True, help="results folder: one sub-folder per clip plus the summary")

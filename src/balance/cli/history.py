@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from balance.config import DB_ENV, settings
 from balance.errors import StoreError
 from balance.files import write_atomic
-from balance.history.model import EYES, Conditions, Programme, TrialRecord
-from balance.history.save import MAX_WEEK, MIN_WEEK, SaveOptions, check_programme_weeks
+from balance.history.model import EYES, SURFACES, Conditions, Programme, TrialRecord
+from balance.history.save import MAX_WEEK, MIN_WEEK, SaveOptions, birth_year_for, check_programme_weeks
 
 # The store (SQLAlchemy) and the progress maths (SciPy) are imported by the commands that use them: building
 # the parser for `balance analyze` then costs no second of imports before the pose model starts.
@@ -77,8 +77,9 @@ def add_save_options(parser: argparse.ArgumentParser) -> None:
         "--week", type=int, help=f"programme week, {MIN_WEEK}-{MAX_WEEK} (default: from the programme start)"
     )
     g.add_argument("--date", type=_date, help="day it was filmed, YYYY-MM-DD (default today)")
-    g.add_argument("--eyes", choices=EYES, help="eyes open or closed")
-    g.add_argument("--surface", default="", help='e.g. "floor", "foam"')
+    g.add_argument("--eyes", choices=EYES, help="eyes open or closed (the age reference differs several-fold)")
+    g.add_argument("--surface", choices=SURFACES, default="", help="what the stance foot stood on")
+    g.add_argument("--age", type=int, help="the person's age in years: the hold's age reference (kept as birth year)")
     g.add_argument("--footwear", default="", help='e.g. "barefoot", "trainers"')
     g.add_argument("--notes", default="", help="free text kept with the session")
     _db_option(parser)
@@ -91,9 +92,29 @@ def save_options(args: argparse.Namespace) -> SaveOptions | None:
         args.name,
         args.week,
         recorded_on=args.date,
-        conditions=Conditions(args.eyes or "", args.surface.strip(), args.footwear.strip()),
+        conditions=Conditions(args.eyes or "", args.surface, args.footwear.strip()),
         notes=args.notes,
+        birth_year=birth_year_for(args.age, args.date),
     )
+
+
+def reference_lines(analysis_json: Mapping[str, Any], args: argparse.Namespace) -> list[str]:
+    """Each leg's best hold in the analysis against the age reference, for the --age, --eyes and --surface
+    given (nothing without --age): what `balance analyze` and `record` print under the summary."""
+    from balance.assess.norms import SOURCE, SOURCE_TEST, hold_reference
+
+    if args.age is None:
+        return []
+    lines = [f"Age reference ({SOURCE}; {SOURCE_TEST}):"]
+    for leg in ("left", "right"):
+        trials = [t for t in analysis_json["trials"] if t["stance_leg"] == leg]
+        if trials:
+            best = max(trials, key=lambda t: (t["hold_s"], t["ended_by"] == "touch_down"))
+            ref = hold_reference(
+                best["hold_s"], age=args.age, eyes=args.eyes or "", surface=args.surface, ended_by=best["ended_by"]
+            )
+            lines.append(f"  {leg} leg, best hold {ref.words}")
+    return lines
 
 
 def save_words(analysis_json: Mapping[str, Any], options: SaveOptions, db: str | None) -> str:
@@ -153,9 +174,18 @@ def history_table(records: Sequence[TrialRecord]) -> str:
     return "\n".join(lines)
 
 
-def history_report(person: str, records: Sequence[TrialRecord], programme: Programme | None, today: date) -> str:
-    """The whole `history` text: programme week, the trial table, trends in words and per-session symmetry."""
-    from balance.history.progress import LSI_THRESHOLD_PCT, asymmetries, programme_status, trends
+def history_report(
+    person: str,
+    records: Sequence[TrialRecord],
+    programme: Programme | None,
+    today: date,
+    birth_year: int | None = None,
+) -> str:
+    """The whole `history` text: programme week, the trial table, trends in words and per-session symmetry,
+    then the programme view (weeks with both legs, the age references, the gap's trend, the next test)."""
+    from balance.assess.norms import age_in
+    from balance.history.programme import programme_view, view_lines
+    from balance.history.progress import LSI_THRESHOLD_PCT, asymmetries, condition_groups, programme_status, trends
 
     status = (
         programme_status(programme, today)
@@ -169,9 +199,14 @@ def history_report(person: str, records: Sequence[TrialRecord], programme: Progr
     undated = sum(r.week is None for r in records)
     if undated:
         lines.append(f"{undated} trial(s) have no programme week and are left out of the trends below")
-    found = trends(records)
+    found = trends(records, age=None if birth_year is None else age_in(today.year, birth_year))
+    groups = condition_groups([r for r in records if r.week is not None])
     if found:
         lines += ["", "Change since the baseline week (MDC: minimal detectable change, 95 %):"]
+        if len(groups) > 1:
+            lines.append(
+                f"  (like with like: {' / '.join(c.words() for c in groups)} are compared only among themselves)"
+            )
         lines += [f"  {t.words}" for t in found]
         lines += [
             f"  ({t.excluded} {t.leg}-leg {t.label} trial(s) left out: conditions, unit or view differ from baseline)"
@@ -186,6 +221,7 @@ def history_report(person: str, records: Sequence[TrialRecord], programme: Progr
             "counts as asymmetric, Grindem et al. 2011):",
         ]
         lines += [f"  {a.words}" for a in sym]
+    lines += ["", *view_lines(programme_view(person, records, programme, today, birth_year))]
     return "\n".join(lines)
 
 
@@ -196,7 +232,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         person = _person(store, args.name)
         records = store.trials(person)
         programme = store.programme(person)
-    print(history_report(person, records, programme, date.today()))
+        born = store.birth_year(person)
+    print(history_report(person, records, programme, date.today(), born))
     if args.plot is not None:
         from balance.history.plots import plot_history
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from balance.cli.batch import add_batch_command
-from balance.cli.history import add_commands, add_save_options, save_options, save_words
+from balance.cli.history import add_commands, add_save_options, reference_lines, save_options, save_words
 from balance.cli.record import add_record_command
 from balance.cli.serve import add_serve_command
 from balance.config import settings
@@ -121,6 +121,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(json_text(written.json), end="")
     else:
         print(summary(analysis))
+        for line in reference_lines(written.json, args):
+            print(line)
         print(f"\nResults: {', '.join(str(p) for p in written.files)}")
     if saving is not None:
         message = save_words(written.json, saving, args.db)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from balance.cli.history import add_save_options, save_options, save_words
+from balance.cli.history import add_save_options, reference_lines, save_options, save_words
 from balance.errors import VideoError
 from balance.live.options import (
     DEFAULT_DURATION_S,
@@ -101,7 +101,11 @@ def cmd_record(args: argparse.Namespace) -> int:
         )
     analysis = asked_legs_noted(analyze(result.clip, model=args.model), test.legs)
     written = write_results(analysis, result.clip.with_suffix(""), name=args.name)
-    print(f"\n{summary(analysis)}\n\nResults: {written.files[0].parent}")
+    print(
+        "\n".join(
+            [f"\n{summary(analysis)}", *reference_lines(written.json, args), f"\nResults: {written.files[0].parent}"]
+        )
+    )
     if saving is not None:
         print(save_words(written.json, saving, args.db))
     return 0
