@@ -84,6 +84,8 @@ class Variant:
     gain: float  # multiplies the base angle series; 0 = no motion
     noise_sigma: float  # Gaussian camera noise per frame, grey levels
     crf: int  # libx264 constant rate factor: higher = stronger compression
+    # Another angle series (another seed) for the second camera of a two-view pair: the other axis's sway.
+    seed: int = SEED
 
 
 # CRF 21 keeps a 30 s clean clip under ~3 MB with no visible loss; 29 is a strong phone-like compression.
@@ -93,6 +95,15 @@ VARIANTS = (
     Variant("sway_left_noisy", "sway_left_clean + camera noise + strong compression", False, 1.0, 4.0, 29),
     Variant("still_noise_floor", "no motion (theta = 0), camera noise + compression", False, 0.0, 4.0, 29),
     Variant("sway_left_large", "left-leg stance, base sway x 2, no added noise", False, 2.0, 0.0, 21),
+    Variant(
+        "sway_left_other_axis",
+        "left-leg stance, an independent sway series (seed + 1): the second camera's axis of a two-view pair",
+        False,
+        1.0,
+        0.0,
+        21,
+        SEED + 1,
+    ),
 )
 
 
@@ -317,6 +328,7 @@ def summary(theta: np.ndarray) -> dict:
 
 def make_variant(v: Variant, layers: Layers, model: dict, n_frames: int, out: Path) -> Path:
     h, w = layers.alpha.shape
+    model = model if v.seed == SEED else angle_model(v.seed)
     base = theta_series(model, n_frames, v.gain)
     # Mirroring turns a clockwise turn into an anticlockwise one, so the truth angle changes sign.
     theta = -base if v.mirror else base

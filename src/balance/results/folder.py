@@ -6,6 +6,7 @@ report of a saved folder from its analysis.json and series.npz, without the pose
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from balance.pipeline import Analysis
 from balance.results.document import Document, build_document, json_text
 from balance.results.html import SNAPSHOT, report_html
 from balance.results.plots import draw_all, load_series, series_npz
+from balance.results.side_by_side import SideBySide
 from balance.results.text import frames_csv
 from balance.results.video import Encoded, encode_annotated, flags_from_doc
 
@@ -92,7 +94,14 @@ def write_results(
 
 def _encode(analysis: Analysis, doc: Document, path: Path) -> tuple[Encoded, np.ndarray | None]:
     try:
-        return encode_annotated(analysis, path, flags=flags_from_doc(doc), snapshot_at_s=_snapshot_time(doc))
+        with contextlib.ExitStack() as stack:
+            beside = None
+            if analysis.two_view is not None:  # two cameras: the side view beside the front, in step
+                tv = analysis.two_view
+                beside = stack.enter_context(SideBySide(tv.side, tv.sync.offset_s)).beside
+            return encode_annotated(
+                analysis, path, flags=flags_from_doc(doc), snapshot_at_s=_snapshot_time(doc), beside=beside
+            )
     except RuntimeError as exc:  # the encoder stopped: ffmpeg on a full disk, or killed
         raise ResultsError(
             f"cannot write {VIDEO} to {path.parent} ({str(exc).splitlines()[0]})",
