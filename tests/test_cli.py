@@ -25,8 +25,9 @@ import pytest
 
 from balance.cli.main import main
 from balance.files import is_partial
+from balance.pose import skeleton
 
-from .conftest import SAMPLES, run_cli, sigint_as_at_a_terminal
+from .conftest import SAMPLES, analysed, run_cli, sigint_as_at_a_terminal
 
 POSE_1 = SAMPLES / "sls_tfjs_pose_1_SYNTHETIC.mp4"
 SQUATS = SAMPLES / "neg_tfjs_woman_band_squats.mp4"
@@ -335,3 +336,49 @@ def test_a_killed_run_leaves_partials_that_the_next_run_sweeps(tmp_path: Path, c
     assert cli("analyze", POSE_1, "--out", out, "--no-video", "--quiet").returncode == 0
     assert not [p for p in out.iterdir() if is_partial(p)]
     assert (out / "analysis.json").read_text().startswith("{")
+
+
+def _video_frames(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(got[1])
+    cap.release()
+    return frames
+
+
+@pytest.mark.slow
+def test_video_size_scales_the_annotated_video_and_its_drawing(tmp_path: Path, cli: Cli) -> None:
+    """--video-size 288 halves the 576-pixel clip: every frame, with the skeleton drawn on the halved landmarks
+    and nothing far from the body; `full` keeps the clip's size (as does the default, 720, for this clip)."""
+    small, full = tmp_path / "small", tmp_path / "full"
+    assert cli("analyze", POSE_1, "--out", small, "--video-size", "288", "--quiet").returncode == 0
+    assert cli("analyze", POSE_1, "--out", full, "--video-size", "full", "--quiet").returncode == 0
+    halved, whole = _video_frames(small / "annotated.mp4"), _video_frames(full / "annotated.mp4")
+    assert len(halved) == len(whole) == 120
+    assert halved[0].shape[:2] == (288, 288) and whole[0].shape[:2] == (576, 576)
+    # The video's size changes no result.
+    assert json.loads((small / "analysis.json").read_text()) == json.loads((full / "analysis.json").read_text())
+    track = analysed(POSE_1).track  # type: ignore[union-attr]
+    source = _video_frames(POSE_1)
+    yy, xx = np.mgrid[0:288, 0:288]
+    for i in (30, 90):
+        xy = track.image_xy[i] / 2
+        drawn = np.abs(halved[i].astype(np.int16) - cv2.resize(source[i], (288, 288)).astype(np.int16)).max(axis=2)
+        on = np.zeros((288, 288), np.uint8)
+        for a, b in skeleton.BODY_BONES:
+            if np.all(np.isfinite(xy[[a, b]])):
+                cv2.line(on, tuple(int(round(v)) for v in xy[a]), tuple(int(round(v)) for v in xy[b]), 1, 1)
+        pts = xy[np.all(np.isfinite(xy), axis=1)]
+        dist = np.min(np.hypot(xx[..., None] - pts[:, 0], yy[..., None] - pts[:, 1]), axis=2)
+        far = (dist > 0.2 * 288) & (yy > 0.4 * 288) & (yy < 0.85 * 288)
+        assert on.sum() > 100 and far.sum() > 2000
+        assert drawn[on.astype(bool)].mean() > 40, f"frame {i}: no skeleton on the halved landmarks"
+        # Re-encoding a picture this small moves its pixels by 7-13 levels (measured); drawing moves them by 100+.
+        assert drawn[far].mean() < 20, f"frame {i}: something drawn far from the body"
+
+
+def test_video_size_below_the_smallest_is_refused(tmp_path: Path, cli: Cli) -> None:
+    proc = cli("analyze", POSE_1, "--out", tmp_path / "out", "--video-size", "100")
+    assert proc.returncode == 2 and "--video-size" in proc.stderr and "from 240" in proc.stderr
+    assert not (tmp_path / "out").exists()

@@ -23,12 +23,21 @@ from balance.cli.serve import add_serve_command
 from balance.config import settings
 from balance.errors import BalanceError
 from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
+from balance.video.writer import DEFAULT_VIDEO_SIZE, MIN_VIDEO_SIZE
 
 # OpenCV's FFmpeg backend prints decoder complaints ("moov atom not found") for damaged files; the
 # user gets our one-line explanation instead. Must be set before cv2 opens its first capture.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _video_size(text: str) -> int | None:
+    if text == "full":
+        return None
+    if not text.isdigit() or int(text) < MIN_VIDEO_SIZE:
+        raise argparse.ArgumentTypeError(f"{text!r} is not full or a number of pixels from {MIN_VIDEO_SIZE}")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--no-video", action="store_true", help="skip the annotated video (the slowest output)")
+    a.add_argument(
+        "--video-size",
+        type=_video_size,
+        default=DEFAULT_VIDEO_SIZE,
+        metavar="PIXELS|full",
+        help=f"annotated video's shorter side at most this many pixels, or full: the clip's size "
+        f"(default {DEFAULT_VIDEO_SIZE})",
+    )
     a.add_argument(
         "--side", type=Path, metavar="SIDE_CLIP", help="a second clip of the same hold filmed from the side: both axes"
     )
@@ -116,7 +133,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         else:
             analysis = analyze(args.clip, options, progress=progress)
     out = args.out if args.out is not None else Path("results") / args.clip.stem
-    written = write_results(analysis, out, video=not args.no_video, name=args.name)
+    written = write_results(analysis, out, video=not args.no_video, video_size=args.video_size, name=args.name)
     if args.json:
         print(json_text(written.json), end="")
     else:

@@ -24,6 +24,7 @@ from balance.results.plots import draw_all, load_series, series_npz
 from balance.results.side_by_side import SideBySide
 from balance.results.text import frames_csv
 from balance.results.video import Encoded, encode_annotated, flags_from_doc
+from balance.video.writer import DEFAULT_VIDEO_SIZE
 
 ANALYSIS = "analysis.json"
 FRAMES = "frames.csv"
@@ -49,12 +50,14 @@ def write_results(
     *,
     document: Document | None = None,
     video: bool = True,
+    video_size: int | None = DEFAULT_VIDEO_SIZE,
     name: str | None = None,
 ) -> Written:
     """Write analysis.json, frames.csv, series.npz, the plots (PNG), report.html and, with video, annotated.mp4
     and a still from it into out_dir: all or nothing, an earlier result there stays whole until the end.
 
     document: the analysis's results document when the caller already built it (it is built once).
+    video_size: the annotated video's shorter side at most this many pixels (None: the clip's own size).
     Raises ResultsError when the folder cannot be written (it names the cause: no space, no permission).
     """
     out_dir = Path(out_dir)
@@ -67,7 +70,7 @@ def write_results(
         with staged(out_dir) as stage:
             if video:
                 # The slow part goes first: a failure there leaves no result files at all.
-                encoded, frame = _encode(analysis, doc, stage.reserve(VIDEO))
+                encoded, frame = _encode(analysis, doc, stage.reserve(VIDEO), video_size)
                 if frame is not None:
                     images[SNAPSHOT] = _jpeg(frame)
             page = report_html(
@@ -92,7 +95,7 @@ def write_results(
         ) from exc
 
 
-def _encode(analysis: Analysis, doc: Document, path: Path) -> tuple[Encoded, np.ndarray | None]:
+def _encode(analysis: Analysis, doc: Document, path: Path, size: int | None) -> tuple[Encoded, np.ndarray | None]:
     try:
         with contextlib.ExitStack() as stack:
             beside = None
@@ -100,7 +103,7 @@ def _encode(analysis: Analysis, doc: Document, path: Path) -> tuple[Encoded, np.
                 tv = analysis.two_view
                 beside = stack.enter_context(SideBySide(tv.side, tv.sync.offset_s)).beside
             return encode_annotated(
-                analysis, path, flags=flags_from_doc(doc), snapshot_at_s=_snapshot_time(doc), beside=beside
+                analysis, path, flags=flags_from_doc(doc), snapshot_at_s=_snapshot_time(doc), size=size, beside=beside
             )
     except RuntimeError as exc:  # the encoder stopped: ffmpeg on a full disk, or killed
         raise ResultsError(

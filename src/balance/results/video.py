@@ -23,15 +23,11 @@ from balance.results import document
 from balance.results.annotators import Annotator, ShownFlag, default_annotators
 from balance.results.scene import Scene
 from balance.video.reader import Frame, VideoReader
-from balance.video.writer import FrameWriter, open_writer
+from balance.video.writer import DEFAULT_VIDEO_SIZE, FrameWriter, open_writer
 
 # A flag that fired at an instant stays on screen this long, enough to read two or three words; a flag
 # about the whole trial (no times) is shown for as long once the analysed window starts.
 FLAG_SHOW_S = 2.5
-# The annotated video is drawn and encoded with its shorter side at most this many pixels (720p) unless the full
-# size is asked for: a 1080p clip has 2.25 times the pixels to decode into, draw on and encode, for detail a
-# screen showing the video beside the report does not need (benchmarks/README.md, Speed: the video stage's CPU).
-DEFAULT_VIDEO_SIZE = 720
 # Frames decoded ahead of the drawing: enough to ride out the encoder's pauses, 8 x 2.7 MB at 720p.
 PREFETCH_FRAMES = 8
 

@@ -15,6 +15,13 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+# The annotated video's shorter side at most this many pixels (720p) unless the clip's full size is asked for: a
+# 1080p clip has 2.25 times the pixels to scale, draw on and encode, for detail a screen showing the video
+# beside the report does not need (benchmarks/README.md, Speed). Below MIN_VIDEO_SIZE the video's words, never
+# smaller than a readable font, would cover the picture.
+DEFAULT_VIDEO_SIZE = 720
+MIN_VIDEO_SIZE = 240
+
 
 class FrameWriter(Protocol):
     def write(self, image: np.ndarray) -> None: ...
