@@ -235,4 +235,5 @@ def analyze_pair(
             views.append(analyze(path, opts, progress=progress))
         except BalanceError as exc:
             raise type(exc)(f"the {role} clip {Path(path).name}: {exc.what}", exc.todo, option=exc.option) from exc
-    return combine(views[0], views[1])
+    front_view, fused = combine(views[0], views[1])
+    return replace(front_view, two_view=fused)

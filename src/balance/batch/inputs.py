@@ -22,7 +22,7 @@ from balance.pipeline import AnalysisOptions
 
 # The containers OpenCV's FFmpeg backend reads; `balance analyze` takes the same.
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".webm", ".mkv", ".mpg", ".mpeg", ".wmv", ".3gp"})
-MANIFEST_COLUMNS = ("clip", "name", "week", "height_cm", "eyes", "surface", "age")
+MANIFEST_COLUMNS = ("clip", "name", "week", "height_cm", "eyes", "surface", "age", "side_clip")
 HASH_CHUNK = 1 << 20
 
 
@@ -36,6 +36,7 @@ class ClipJob:
     height_cm: float | None = None
     conditions: Conditions = Conditions()  # the row's eyes and surface (one of floor, foam, disc, bosu)
     birth_year: int | None = None  # from the row's age, for the age references
+    side: Path | None = None  # the row's side_clip: a second camera's clip of the same hold (two-view analysis)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def read_manifest(manifest: Path) -> list[ClipJob]:
         except UsageError as exc:
             raise UsageError(f"{where}: {exc.what}", exc.todo) from exc  # a manifest cell, not an option
         path = Path(clip).expanduser()
+        side = Path(_cell(row, "side_clip")).expanduser() if _cell(row, "side_clip") else None
         jobs.append(
             ClipJob(
                 path if path.is_absolute() else manifest.parent / path,
@@ -130,6 +132,7 @@ def read_manifest(manifest: Path) -> list[ClipJob]:
                 height,
                 saving.conditions,
                 saving.birth_year,
+                None if side is None else side if side.is_absolute() else manifest.parent / side,
             )
         )
     return jobs

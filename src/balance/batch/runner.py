@@ -27,6 +27,7 @@ from balance.batch.inputs import ClipJob, Skipped, clip_sha256
 from balance.batch.task import Outcome, analyse_clip
 from balance.errors import BalanceError, StoreError
 from balance.pipeline import AnalysisOptions
+from balance.stance.trials import MIN_TRIAL_S
 
 MARKER = "batch.json"
 SHORT_HASH = 10  # hex digits in the folder name: 40 bits, no collision in any real batch
@@ -55,14 +56,19 @@ class ClipResult:
 Progress = Callable[[ClipResult], None]
 
 
-def result_key(sha: str, options: AnalysisOptions) -> dict[str, Any]:
-    """What makes a result reusable: the clip, the tool's version and the options that change the result
-    (not `workers` or `use_cache`, which change only how fast it comes)."""
-    return {
+def result_key(sha: str, options: AnalysisOptions, side_sha: str | None = None) -> dict[str, Any]:
+    """What makes a result reusable: the clip (and a two-view row's side clip), the tool's version and the options
+    that change the result (not `workers` or `use_cache`, which change only how fast it comes)."""
+    key: dict[str, Any] = {
         "clip_sha256": sha,
         "balance_version": __version__,
         "options": {"model": options.model, "height_cm": options.height_cm, "max_fps": options.max_fps},
     }
+    if options.min_trial_s != MIN_TRIAL_S:
+        key["options"]["min_trial_s"] = options.min_trial_s
+    if side_sha is not None:
+        key["side_clip_sha256"] = side_sha
+    return key
 
 
 def folder_name(path: Path, sha: str) -> str:
@@ -137,6 +143,7 @@ class Planned:
     sha: str
     options: AnalysisOptions
     folder: str
+    side_sha: str | None = None  # a two-view row's side clip
 
 
 class History:
@@ -187,9 +194,11 @@ def plan(
     for job in jobs:
         try:
             sha = clip_sha256(job.path)
+            side_sha = None if job.side is None else clip_sha256(job.side)
         except OSError as exc:
+            what = exc.filename or job.path
             unreadable.append(
-                ClipResult(str(job.path), "failed", f"cannot read {job.path} ({exc.strerror})", "VideoError", 3)
+                ClipResult(str(job.path), "failed", f"cannot read {what} ({exc.strerror})", "VideoError", 3)
             )
             continue
         if sha in seen:
@@ -199,12 +208,12 @@ def plan(
         clip_options = replace(options, height_cm=job.height_cm) if job.height_cm is not None else options
         name = folder_name(job.path, sha)
         marker = _read_json(out / name / MARKER)
-        if marker == result_key(sha, clip_options):
+        if marker == result_key(sha, clip_options, side_sha):
             fields = _document_fields(_read_json(out / name / "analysis.json"))
             reason = "already analysed (same clip, balance version and options)"
             done.append(ClipResult(str(job.path), "skipped", reason, out=name, sha256=sha, **fields))
         else:
-            todo.append(Planned(job, sha, clip_options, name))
+            todo.append(Planned(job, sha, clip_options, name, side_sha))
     return todo, done, unreadable
 
 
@@ -256,6 +265,7 @@ def run(
             replace(p.options, workers=1),  # parallel across clips, not inside one
             name=p.job.name or history.name,
             video=video,
+            side=None if p.job.side is None else str(p.job.side),
             key=f"balance-clip-{p.sha[:16]}-{p.folder}-{time.time_ns()}",
             pure=False,
         ): p
@@ -291,7 +301,7 @@ def _collect(future: Any, p: Planned, out: Path, history: History) -> ClipResult
     common: dict[str, Any] = {"sha256": p.sha, "seconds": round(outcome.seconds, 2), "worker": outcome.worker}
     if not outcome.ok:
         return ClipResult(clip, "failed", outcome.reason, outcome.error, outcome.exit_code, **common)
-    publish(out, p.folder, outcome.files, result_key(p.sha, p.options))
+    publish(out, p.folder, outcome.files, result_key(p.sha, p.options, p.side_sha))
     document = json.loads(outcome.files["analysis.json"])
     saved = history.save(p.job, document)
     return ClipResult(clip, "ok", out=p.folder, history=saved, **_document_fields(document), **common)

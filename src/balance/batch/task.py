@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from balance.errors import BalanceError
-from balance.pipeline import AnalysisOptions, analyze
+from balance.pipeline import AnalysisOptions, analyze, analyze_pair
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,18 @@ class Outcome:
     worker: str = ""  # host:pid, for the summary
 
 
-def analyse_clip(path: str, options: AnalysisOptions, *, name: str | None, video: bool) -> Outcome:
-    """Analyse one clip and render its result files; a BalanceError is an Outcome, not an exception."""
+def analyse_clip(
+    path: str, options: AnalysisOptions, *, name: str | None, video: bool, side: str | None = None
+) -> Outcome:
+    """Analyse one clip (with `side`, a front and a side clip together) and render its result files; a
+    BalanceError is an Outcome, not an exception."""
     # Imported here: the results stage (matplotlib, the video encoder) is needed only on workers.
     from balance.results.folder import write_results
 
     began = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        analysis = analyze(path, options)
+        analysis = analyze(path, options) if side is None else analyze_pair(path, side, options)
         with tempfile.TemporaryDirectory(prefix="balance-batch-") as tmp:
             out = Path(tmp) / "out"
             written = write_results(analysis, out, video=video, name=name)

@@ -29,8 +29,8 @@ def add_batch_command(subparsers: Any) -> None:
         "batch",
         help="analyse many clips (files, folders, CSV manifests) on a Dask cluster",
         description="One task per clip on a local Dask cluster, or on an existing one with --scheduler. "
-        "A manifest is a CSV with the header clip,name,week,height_cm,eyes,surface,age (all but clip optional; "
-        "relative clip paths from its folder).",
+        "A manifest is a CSV with the header clip,name,week,height_cm,eyes,surface,age,side_clip (all but clip "
+        "optional; relative clip paths from its folder; side_clip: a second camera's clip of the same hold).",
     )
     b.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="clip files, folders or manifest.csv")
     b.add_argument("--out", type=Path, required=True, help="results folder: one sub-folder per clip plus the summary")
@@ -49,6 +49,7 @@ def add_batch_command(subparsers: Any) -> None:
         help=f"analyse at most this many frames a second ({DEFAULT_MAX_FPS:g})",
     )
     b.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
+    b.add_argument("--min-trial-s", type=float, default=3.0, help="shortest one-leg hold scored as a trial, s (3)")
     b.add_argument("--video", action="store_true", help="also write each clip's annotated video (slow)")
     b.add_argument("--name", help="save every result without a manifest name to this person's history")
     b.add_argument("--week", type=int, help="programme week for results without a manifest week")
@@ -79,7 +80,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     check_week(args.week, "--week")
     began = time.perf_counter()
     options = AnalysisOptions(
-        model=args.model, height_cm=args.height_cm, max_fps=args.max_fps or None, use_cache=not args.no_cache
+        model=args.model,
+        height_cm=args.height_cm,
+        max_fps=args.max_fps or None,
+        use_cache=not args.no_cache,
+        min_trial_s=args.min_trial_s,
     )
     jobs, passed = inputs.expand(args.inputs, args.out)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,8 @@ from scipy import stats
 
 from balance.assess.tripod import headline, middle_band
 from balance.pipeline import Analysis
-from balance.results.document import Document, PairTrial, Trial
+from balance.results.document import Document, Trial
+from balance.results.pair_record import PairTrial
 from balance.results.scene import FOOT_OUTLINE, ROLL_BAR_FORE_AFT, short_reason
 
 SERIES_FORMAT = "balance-series-1"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -23,9 +23,23 @@ from balance.pose import landmarks as lm
 from balance.pose.estimate import PoseTrack
 from balance.twoview.pairing import Pairing
 from balance.twoview.sync import MIN_OVERLAP_S, Sync
+from balance.video.reader import VideoInfo
 
-if TYPE_CHECKING:
-    from balance.pipeline import Analysis
+
+class View(Protocol):
+    """What this stage reads of one view's analysis (balance.pipeline.Analysis, which sits above this stage)."""
+
+    @property
+    def clip(self) -> VideoInfo: ...
+    @property
+    def track(self) -> PoseTrack: ...
+    @property
+    def trials(self) -> tuple[SwayMetrics, ...]: ...
+    @property
+    def assessments(self) -> tuple[Assessment, ...]: ...
+
+
+V = TypeVar("V", bound=View)
 
 POINTS = ("centre_of_mass", "hip_centre", "shoulder_centre")
 AXES = ("ml", "ap")
@@ -84,7 +98,7 @@ class FusedTrial:
 class TwoView:
     """The side clip's analysis, how it was paired and synchronised with the front clip, and the fused trials."""
 
-    side: Analysis
+    side: Any  # the side clip's balance.pipeline.Analysis (a View here: the pipeline sits above this stage)
     pairing: Pairing
     sync: Sync
     trials: tuple[FusedTrial, ...]
@@ -129,7 +143,7 @@ def _overlap(f: SwayMetrics, s: SwayMetrics, offset: float) -> float:
     return min(f.analysed_to_s, s.analysed_to_s + offset) - max(f.analysed_from_s, s.analysed_from_s + offset)
 
 
-def match_trials(front: Analysis, side: Analysis, offset: float) -> list[tuple[int, int]]:
+def match_trials(front: View, side: View, offset: float) -> list[tuple[int, int]]:
     """For each front trial, the side trial on the same leg that overlaps it most (PairError when none do)."""
     pairs = []
     other_leg = None
@@ -233,7 +247,7 @@ def _on(grid: np.ndarray, t: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.interp(grid, t, x)
 
 
-def fuse_trial(front: Analysis, side: Analysis, i: int, j: int, offset: float, offset_sd: float) -> FusedTrial:
+def fuse_trial(front: View, side: View, i: int, j: int, offset: float, offset_sd: float) -> FusedTrial:
     """The i-th front trial and the j-th side trial on one grid (offset: t_front = t_side + offset)."""
     f, s = front.trials[i], side.trials[j]
     sx, note = ml_sign(f)
@@ -281,7 +295,7 @@ def fuse_trial(front: Analysis, side: Analysis, i: int, j: int, offset: float, o
     )
 
 
-def fuse(front: Analysis, side: Analysis, pairing: Pairing, sync: Sync) -> TwoView:
+def fuse(front: View, side: View, pairing: Pairing, sync: Sync) -> TwoView:
     """Every hold both views see, fused (PairError when they share none)."""
     pairs = match_trials(front, side, sync.offset_s)
     trials = tuple(fuse_trial(front, side, i, j, sync.offset_s, sync.offset_sd_s) for i, j in pairs)

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from balance.errors import PairError
-from balance.twoview.fuse import fuse
+from balance.twoview.fuse import TwoView, V, View, fuse
 from balance.twoview.pairing import Pairing, body_turn_deg, check_separation, pair_views, separation
 from balance.twoview.sync import NoSyncError, Sync, synchronise
 
-if TYPE_CHECKING:
-    from balance.pipeline import Analysis
 
-
-def _ratio(a: Analysis) -> float:
+def _ratio(a: View) -> float:
     return float(np.median([m.view_ratio for m in a.trials]))
 
 
-def _separation(front: Analysis, side: Analysis, sync: Sync) -> tuple[float, float]:
+def _separation(front: View, side: View, sync: Sync) -> tuple[float, float]:
     """The cameras' angle from the body's turn in each view at the same instants (the front clip's frames)."""
     tf, ts = front.track.t, side.track.t + sync.offset_s
     both = (tf >= ts[0]) & (tf <= ts[-1])
@@ -30,8 +24,8 @@ def _separation(front: Analysis, side: Analysis, sync: Sync) -> tuple[float, flo
     return separation(turn_f, turn_s)
 
 
-def combine(first: Analysis, second: Analysis) -> Analysis:
-    """The front view's Analysis with `two_view` set; the clips may be given in either order (PairError when
+def combine(first: V, second: V) -> tuple[V, TwoView]:
+    """The front view's analysis and the two-view result; the clips may be given in either order (PairError when
     they do not make a pair: two front or two side views, one axis seen twice, no common movement or time)."""
     a, b = first.clip.path.name, second.clip.path.name
     ratios = _ratio(first), _ratio(second)
@@ -56,4 +50,4 @@ def combine(first: Analysis, second: Analysis) -> Analysis:
         else ""
     )
     pairing = Pairing(front_ratio, side_ratio, swapped, sep, sep_sd, note)
-    return replace(front, two_view=fuse(front, side, pairing, sync))
+    return front, fuse(front, side, pairing, sync)
