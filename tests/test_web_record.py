@@ -272,7 +272,9 @@ def test_one_leg_recorded_in_the_browser(
     # The raw clip is kept beside the results (and its H.264 copied into an MP4 with a frame rate for the
     # analysis: no note about missing timestamps); the session is in the person's history.
     assert (server.job_folder(out["job"]) / "recording.webm").stat().st_size > 100_000
-    assert doc["clip"]["path"].endswith("recording.mp4") and doc["notes"] == [], doc["notes"]
+    # The analysis notes the leg the test asked for, as `balance record` does (it stood on that one).
+    assert doc["clip"]["path"].endswith("recording.mp4"), doc["clip"]
+    assert doc["notes"] == [f"recorded live: the test asked for the {leg} leg"], doc["notes"]
     with Store(server.db) as store:
         rows = store.trials(name)
     assert [r.stance_leg for r in rows] == [leg]
@@ -552,6 +554,7 @@ def test_serve_https_with_its_own_certificate(tmp_path: Path) -> None:
     assert "127.0.0.1" in certificate(data / "tls", "127.0.0.1").names
 
 
+@pytest.mark.slow
 def test_a_recording_whose_page_went_away_is_analysed_all_the_same(
     client: tuple[Any, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -573,3 +576,10 @@ def test_a_recording_whose_page_went_away_is_analysed_all_the_same(
         time.sleep(0.1)
     assert (folder / "recording.mp4").read_bytes() == data
     assert json.loads((folder / "job.json").read_text())["name"] == "Sam"
+    # Its analysis is that of any recorded test: the leg the test asked for is noted beside what the clip shows.
+    while (state := c.get(f"/jobs/{upload_id}", headers=h).json())["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline + 600, "the abandoned recording's analysis did not finish"
+        time.sleep(0.3)
+    assert state["state"] == "done", state
+    notes = json.loads((folder / "results" / "analysis.json").read_text())["notes"]
+    assert any(n.startswith("recorded live: the test asked for the left leg") for n in notes), notes

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import threading
 import webbrowser
@@ -11,18 +10,25 @@ from pathlib import Path
 from typing import Any
 
 from balance.config import settings
-from balance.errors import UsageError
+from balance.web.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_WORKERS
 
 
 def add_serve_command(subparsers: Any) -> None:
     s = subparsers.add_parser("serve", help="the web app: upload clips, see results, follow each person's programme")
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
-    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this computer only)"
+    )
+    s.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     s.add_argument("--no-browser", action="store_true", help="do not open a browser")
     s.add_argument("--token", help="access token off localhost (default: $BALANCE_TOKEN, else a new random one)")
     s.add_argument("--data", type=Path, help="folder for uploads and results (default: beside the history database)")
     s.add_argument("--db", help="history database (default: $BALANCE_DB or the per-user file)")
-    s.add_argument("--workers", type=int, default=1, help="analyses at once (default 1); the rest queue")
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"analyses at once (default {DEFAULT_WORKERS}); the rest queue",
+    )
     s.add_argument(
         "--https",
         action="store_true",
@@ -50,10 +56,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from balance.web.settings import LOCAL_HOSTS, WebSettings, new_token
 
     env = settings()
-    if not 1 <= args.port <= 65535:
-        raise UsageError(f"port {args.port} is outside 1-65535", "Give another --port", option="port")
-    if not 1 <= args.workers <= (os.cpu_count() or 1) * 2:
-        raise UsageError(f"{args.workers} workers is not sensible here", "Give --workers 1 or 2", option="workers")
     local = args.host in LOCAL_HOSTS
     token = None if local else (args.token or env.web_token or new_token())
     data = args.data or env.default_db_path.parent / "web"

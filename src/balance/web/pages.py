@@ -14,11 +14,24 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from balance import __version__
 from balance.assess.catalogue import flag_words
+from balance.history import save
+from balance.live import options as live
+from balance.pipeline import MAX_HEIGHT_CM, MIN_HEIGHT_CM
 
 HERE = Path(__file__).resolve().parent
 ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 ENV.filters["q"] = lambda s: quote(str(s), safe="")
-ENV.globals.update(version=__version__, flag_words=flag_words)
+# The forms' input limits, so the browser refuses what the library would (the library still checks).
+LIMITS = {
+    "name": save.MAX_NAME,
+    "notes": save.MAX_NOTES,
+    "week": (save.MIN_WEEK, save.MAX_WEEK),
+    "age": (save.MIN_AGE, save.MAX_AGE),
+    "height_cm": (MIN_HEIGHT_CM, MAX_HEIGHT_CM),
+    "duration_s": (live.MIN_DURATION_S, live.MAX_DURATION_S),
+    "default_duration_s": live.DEFAULT_DURATION_S,
+}
+ENV.globals.update(version=__version__, flag_words=flag_words, limits=LIMITS)
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -38,7 +38,7 @@ from starlette.websockets import WebSocketDisconnect
 from balance.errors import BalanceError, UsageError, VideoError
 from balance.files import write_atomic
 from balance.live.machine import Phase, TrialMachine
-from balance.live.options import LIVE_MODEL, MAX_DURATION_S, MIN_DURATION_S
+from balance.live.options import LIVE_MODEL
 from balance.live.session import Judged, LiveTest
 from balance.live.window import METER_RANGE, shown_stance
 from balance.measure.body import centre_of_mass
@@ -128,7 +128,7 @@ Upload = Annotated[tuple[Path, Recording], Depends(get_recording)]
 @router.get("")
 async def record_page(request: Request, history: HistoryDep, name: str = "") -> Response:
     known = [p.name for p in await run_in_threadpool(history.people)]
-    return render(request, "record.html", known=known, name=name, min_s=MIN_DURATION_S, max_s=MAX_DURATION_S)
+    return render(request, "record.html", known=known, name=name)
 
 
 @router.post("/uploads")
