@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,15 +65,18 @@ def write_results(
     doc = document if document is not None else build_document(analysis)
     data = doc.to_json()
     npz = series_npz(analysis)
-    images = draw_all(doc, load_series(npz))
     encoded: Encoded | None = None
     try:
-        with staged(out_dir) as stage:
+        with staged(out_dir) as stage, ThreadPoolExecutor(1, thread_name_prefix="plots") as pool:
+            # The plots are drawn beside the video: its decoding, scaling and encoding run outside the interpreter
+            # (OpenCV, ffmpeg), which leaves room for matplotlib on the other core.
+            plots = pool.submit(draw_all, doc, load_series(npz))
             if video:
                 # The slow part goes first: a failure there leaves no result files at all.
                 encoded, frame = _encode(analysis, doc, stage.reserve(VIDEO), video_size)
-                if frame is not None:
-                    images[SNAPSHOT] = _jpeg(frame)
+            images = plots.result()
+            if video and frame is not None:
+                images[SNAPSHOT] = _jpeg(frame)
             page = report_html(
                 doc,
                 images,
