@@ -37,11 +37,12 @@ CONCURRENT_UPLOADS = 8
 
 
 @contextlib.contextmanager
-def serve(tmp: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`balance serve` in its own process on a free port; yields the local URL and the process."""
+def serve(tmp: Path, *options: str, db: str | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`balance serve` in its own process on a free port; yields the local URL and the process. `db`: the
+    history (a file or a server URL; default a new file in `tmp`)."""
     port = free_port()
     cmd = [sys.executable, "-m", "balance.cli.main", "serve", "--port", str(port), "--no-browser", *options]
-    cmd += ["--data", str(tmp / "data"), "--db", str(tmp / "history.db")]
+    cmd += ["--data", str(tmp / "data"), "--db", db or str(tmp / "history.db")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -171,8 +171,8 @@ def _gap_trend(rows: Sequence[WeekRow], records: Sequence[TrialRecord], metric: 
     if abs(g1 - g0) <= mdc:
         verdict, tail = "no detectable change", f"within the {mdc_text} MDC of a change in the gap: no real change"
     else:
-        verdict = "narrower" if change < 0 else "wider"
-        tail = f"beyond the {mdc_text} MDC of a change in the gap: really {verdict}"
+        verdict, moved = ("narrower", "narrowed") if change < 0 else ("wider", "widened")
+        tail = f"beyond the {mdc_text} MDC of a change in the gap: the gap really {moved}"
     return GapTrend(metric, label, unit, w0, g0, w1, g1, mdc, verdict, f"{said}: {tail}")
 
 
