@@ -64,7 +64,13 @@ def summary(analysis: Analysis) -> str:
         start = "from the clip's start" if tr.starts_with_clip else f"lifted at {tr.lift_off_s:.2f} s"
         lines.append("")
         lines.append(
-            f"Trial {k}: standing on the {tr.stance_leg} leg, free foot {start}, {down}; held {tr.hold_s:.1f} s"
+            f"Trial {k}: standing on the {tr.stance_leg} leg, free foot {start}, {down}; "
+            + (
+                f"held {tr.hold_s:.1f} s"
+                if tr.touch_down_s is not None
+                # A hold the clip (or a timed test) cut short is a lower bound, never the person's limit.
+                else f"held to the end of the test: at least {tr.hold_s:.1f} s, not a measured limit"
+            )
         )
         lines.append(
             f"  {m.view} view (shoulder/trunk ratio {m.view_ratio:.2f}): figures below are sway "
