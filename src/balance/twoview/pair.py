@@ -36,8 +36,8 @@ def combine(first: V, second: V) -> tuple[V, TwoView]:
         sync = synchronise(front.track, side.track)
     except NoSyncError as exc:
         raise PairError(
-            f"the two clips do not show the same movement at the same time ({exc}): different people, or not "
-            "recorded together",
+            f"the two clips do not show the same movement at the same time ({exc}): different people, clips not "
+            "recorded together, or views the pose model sees too differently",
             "Give two clips of the same person filmed at the same time",
             option="side",
         ) from exc

@@ -72,7 +72,7 @@ def separation(front: np.ndarray, side: np.ndarray) -> tuple[float, float]:
     c, s = np.mean(np.cos(2 * d)), np.mean(np.sin(2 * d))
     mean = 0.5 * math.degrees(math.atan2(s, c))
     length = min(1.0, math.hypot(c, s))
-    sd = 0.5 * math.degrees(math.sqrt(-2 * math.log(length))) if length > 0 else 90.0
+    sd = 0.5 * math.degrees(math.sqrt(max(0.0, -2 * math.log(length)))) if length > 0 else 90.0
     return abs(mean), sd
 
 
