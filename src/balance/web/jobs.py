@@ -27,6 +27,7 @@ from balance.errors import BalanceError
 from balance.files import write_atomic
 from balance.history.model import Conditions
 from balance.history.save import SaveOptions
+from balance.stance.trials import MIN_TRIAL_S
 from balance.web import services
 from balance.web.worker import ERROR, STAGING
 
@@ -72,6 +73,9 @@ class Job:
     birth_year: int | None = None  # from the form's age: the person's, for the age references
     pose_workers: int | None = None
     legs: tuple[str, ...] = ()  # the legs a recorded test asked for (the analysis notes a disagreement)
+    side: str = ""  # two cameras: the side view's file name inside the job folder ("" one camera)
+    side_filename: str = ""  # as the client named the side clip
+    min_trial_s: float = MIN_TRIAL_S
     state: JobState = JobState.QUEUED
     stage: str = "queued"
     done: int = 0
@@ -103,7 +107,8 @@ class Job:
 
     def public(self) -> dict[str, Any]:
         """What the page and the event stream show (no client id)."""
-        out = {k: v for k, v in asdict(self).items() if k not in ("client", "clip", "pose_workers", "legs")}
+        hidden = ("client", "clip", "pose_workers", "legs", "side")
+        out = {k: v for k, v in asdict(self).items() if k not in hidden}
         out["stage_words"] = STAGE_WORDS.get(self.stage, self.stage)
         return out
 

@@ -31,15 +31,23 @@ def analyse_clip(
     *,
     name: str | None,
     legs: tuple[str, ...] = (),
+    side: Path | None = None,
     progress: Callable[[str, int, int], None],
 ) -> dict[str, Any]:
     """Analyse `clip` and write every result file into `out_dir` (all or nothing), as `balance analyze` does;
-    a recorded test's `legs` (those it asked for) are noted as `balance record` notes them. Returns the
+    a recorded test's `legs` (those it asked for) are noted as `balance record` notes them; with `side`, the two
+    clips are analysed together (`balance analyze CLIP --side SIDE`). Returns the
     analysis document. `progress(stage, done, total)` follows the pose model frame by frame."""
-    from balance.pipeline import analyze
+    from balance.pipeline import analyze, analyze_pair
     from balance.results.folder import write_results
 
-    analysis = analyze(clip, options, progress=lambda done, total: progress("pose", done, total))
+    def pose(done: int, total: int) -> None:
+        progress("pose", done, total)
+
+    if side is None:
+        analysis = analyze(clip, options, progress=pose)
+    else:
+        analysis = analyze_pair(clip, side, options, progress=pose)
     if legs:
         analysis = asked_legs_noted(analysis, legs)
     progress("results", 0, 0)

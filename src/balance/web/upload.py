@@ -7,6 +7,7 @@ import asyncio
 import json
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -14,10 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
-from balance.errors import BalanceError, VideoError
+from balance.errors import BalanceError, UsageError, VideoError
+from balance.pipeline import AnalysisOptions
 from balance.web import results
 from balance.web.deps import Client, HistoryDep, JobDep, Jobs, Settings
-from balance.web.forms import job_fields
+from balance.web.forms import form_value, job_fields, number
 from balance.web.jobs import Job, JobManager, JobState
 from balance.web.pages import problem, render, wants_json
 
@@ -58,6 +60,17 @@ async def upload(request: Request, settings: Settings, jobs: Jobs, client: Clien
         clips = [f for f in form.getlist("clips") if isinstance(f, UploadFile) and f.filename]
         if not clips:
             raise VideoError("no clip was sent", "Choose one or more video files")
+        side = form.get("side")
+        side = side if isinstance(side, UploadFile) and side.filename else None
+        min_trial_s = number(form_value(form, "min_trial_s"), "shortest hold", float, "min_trial_s")
+        if min_trial_s is not None:
+            fields["min_trial_s"] = AnalysisOptions(min_trial_s=min_trial_s).min_trial_s
+        if side is not None and len(clips) != 1:
+            raise UsageError(
+                f"a side view pairs with one front view, and {len(clips)} clips were chosen",
+                "Choose one front clip with the side clip, or leave the side view out",
+                option="side",
+            )
         if jobs.active_for(client) + len(clips) > settings.max_jobs_per_client:
             raise BusyError(
                 f"{len(clips)} more clip(s) would give you {jobs.active_for(client) + len(clips)} waiting or "
@@ -74,6 +87,9 @@ async def upload(request: Request, settings: Settings, jobs: Jobs, client: Clien
         try:
             for clip in clips:
                 staged.append(await _store(jobs, clip))
+            if side is not None:
+                fields["side_filename"] = await _copy(side, jobs.folder(staged[0][0]) / "side")
+                fields["side"] = "side"
         except BaseException:
             for job_id, _, _ in staged:  # one refused clip refuses the whole upload: nothing half-queued
                 shutil.rmtree(jobs.folder(job_id), ignore_errors=True)
@@ -139,24 +155,30 @@ async def cancel(request: Request, job: JobDep, jobs: Jobs) -> Response:
 
 
 async def _store(jobs: JobManager, upload: UploadFile) -> tuple[str, str, str]:
-    """Copy one uploaded clip into a new job folder under a name the server chooses, and check it is a video
-    the library can read (the same check and message as `balance analyze`); a refused clip leaves nothing."""
-    from balance.video.reader import probe
-
+    """Copy one uploaded clip into a new job folder under a name the server chooses (see _copy); a refused clip
+    leaves nothing. Returns (job id, the name shown, the file's name)."""
     job_id = jobs.new_id()
     folder = jobs.folder(job_id)
-    # Only ever displayed (escaped): control characters out, length capped; never part of a path.
-    filename = "".join(c for c in (upload.filename or "clip") if c.isprintable())[:200]
-    target = folder / "clip"
     try:
-        with target.open("wb") as out:
-            while chunk := await upload.read(CHUNK):
-                await run_in_threadpool(out.write, chunk)
-        try:
-            await run_in_threadpool(probe, target)
-        except VideoError as exc:
-            raise VideoError(exc.what.replace(str(target), filename), exc.todo) from exc
+        filename = await _copy(upload, folder / "clip")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return job_id, filename, target.name
+    return job_id, filename, "clip"
+
+
+async def _copy(upload: UploadFile, target: Path) -> str:
+    """Copy an uploaded clip to `target` and check it is a video the library can read (the same check and
+    message as `balance analyze`); returns the client's name for it, only ever displayed (escaped)."""
+    from balance.video.reader import probe
+
+    # Control characters out, length capped; never part of a path.
+    filename = "".join(c for c in (upload.filename or "clip") if c.isprintable())[:200]
+    with target.open("wb") as out:
+        while chunk := await upload.read(CHUNK):
+            await run_in_threadpool(out.write, chunk)
+    try:
+        await run_in_threadpool(probe, target)
+    except VideoError as exc:
+        raise VideoError(exc.what.replace(str(target), filename), exc.todo) from exc
+    return filename

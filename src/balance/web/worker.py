@@ -17,6 +17,7 @@ from pathlib import Path
 from balance.errors import BalanceError
 from balance.files import write_atomic
 from balance.pipeline import AnalysisOptions
+from balance.stance.trials import MIN_TRIAL_S
 from balance.web.services import analyse_clip
 
 STAGING = "staging"
@@ -29,8 +30,11 @@ def _say(stage: str, done: int, total: int) -> None:
 
 def run(job_dir: Path) -> int:
     job = json.loads((job_dir / "job.json").read_text())
-    options = AnalysisOptions(height_cm=job.get("height_cm"), workers=job.get("pose_workers"))
+    options = AnalysisOptions(
+        height_cm=job.get("height_cm"), workers=job.get("pose_workers"), min_trial_s=job.get("min_trial_s", MIN_TRIAL_S)
+    )
     clip = job_dir / job["clip"]
+    side = job_dir / job["side"] if job.get("side") else None
     try:
         analyse_clip(
             clip,
@@ -38,11 +42,14 @@ def run(job_dir: Path) -> int:
             options,
             name=job.get("name") or None,
             legs=tuple(job.get("legs", ())),
+            side=side,
             progress=_say,
         )
     except BalanceError as exc:
         # The message names the server's own file; the user knows the clip by the name they uploaded.
         message = str(exc).replace(str(clip), job.get("filename") or "the clip")
+        if side is not None:
+            message = message.replace(str(side), job.get("side_filename") or "the side clip")
         write_atomic(job_dir / ERROR, json.dumps({"message": message, "status": exc.http_status}))
         return 1
     except Exception:
