@@ -17,6 +17,7 @@ from balance.assess.flags import Flag, asymmetry_flags
 from balance.errors import BalanceError, StanceError, UsageError
 from balance.measure.signals import LOWPASS_HZ
 from balance.measure.trial import SwayMetrics, clip_vertical, measure
+from balance.pose.crowd import leave_out_crowded
 from balance.pose.estimate import PoseTrack, estimate_pose
 from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL
 from balance.pose.sides import repair_sides
@@ -141,7 +142,7 @@ def analyze(
     clip = probe(path)
     opts.check_rate(clip)
     pose = partial(estimate_pose, clip, model, max_fps=max_fps, workers=workers, use_cache=use_cache, progress=progress)
-    raw = pose()
+    raw, passed = leave_out_crowded(pose())
     camera = camera_motion(raw)
     track, facing = repair_sides(steady(raw, camera))
     require_upright(track, clip.path.name)
@@ -159,12 +160,13 @@ def analyze(
         crowd = f"{track.people_in_view} people were in view"
         if not timeline.trials:
             # The tracker followed someone who never stood on one leg: hide them and follow another person.
-            other_raw = pose(hide=raw)
+            other_raw, other_passed = leave_out_crowded(pose(hide=raw))
             other_camera = camera_motion(other_raw)
             other, other_facing = repair_sides(steady(other_raw, other_camera))
             other_timeline = find_trials(other, opts.min_trial_s)
             if other_timeline.trials:
                 track, timeline, facing, camera = other, other_timeline, other_facing, other_camera
+                passed = other_passed
                 crowd += "; the one standing on one leg was analysed"
         crowd += ": film one person at a time for the most reliable result"
     try:
@@ -173,7 +175,7 @@ def analyze(
         if crowd:
             raise type(exc)(f"{exc.what} ({crowd.split(':')[0]})", exc.todo) from exc
         raise
-    notes = [crowd] if crowd else []
+    notes = [n for n in (crowd, passed) if n]
     if track.truncated:
         notes.append(
             f"the clip is damaged: only the first {track.t[-1]:.1f} s of about {clip.duration_s:.1f} s "

@@ -36,12 +36,18 @@ log = logging.getLogger(__name__)
 # The VIDEO-mode tracker needs a few frames to lock on; a worker starting mid-clip runs this long
 # before its chunk and throws the warm-up away, so chunk boundaries do not change the landmarks' source.
 WARMUP_S = 1.0
-# Splitting has a fixed cost (a process start and a model load, about 1-2 s): not worth it for short clips.
-MIN_PARALLEL_S = 12.0
+# Two processes from this length on, when the machine has two cores. The second process's start and model load
+# run on the other core, beside the first's, so on free cores they cost CPU but no wait; what the split adds
+# to the wait is the second chunk's warm-up, and from 6 s the second chunk (half the clip + WARMUP_S) is at most
+# 2/3 of the whole. Measured on the 10.2 s 1080p clip: benchmarks/README.md, Speed (issue 20).
+MIN_PARALLEL_S = 6.0
 # Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
-CACHE_VERSION = 4
-# People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE.
-CENSUS_EVERY_S = 3.0
+CACHE_VERSION = 8
+# People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE; once someone else was in view, every
+# CROWD_CENSUS_S, so that balance.pose.crowd knows when they pass the subject (a walker crosses a body's width in
+# about half a second).
+CENSUS_EVERY_S = 1.0
+CROWD_CENSUS_S = 0.5
 MAX_PEOPLE = 3
 # Peak resident memory of one pose process: 345 MiB measured with /usr/bin/time on a 1080p clip, full model.
 WORKER_MEMORY = 400 * 2**20
@@ -75,6 +81,8 @@ class PoseTrack:
     # (N, 7) per frame, the camera's motion found from the scene (balance.video.motion.ROW); (0, 7) where the
     # scene was not followed (the live test, a track made from landmarks alone).
     camera: np.ndarray = field(default_factory=lambda: np.zeros((0, ROW)))
+    # (M, 5) the other people the census saw: time s, then their landmark box x0, y0, x1, y1 in pixels.
+    others: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -216,6 +224,8 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
     hidden = _load_boxes(chunk.hide)
     rows = _Rows()
     people = 0
+    others: list[tuple[float, ...]] = []
+    crowd = False
     origin = -1  # the frame the scene is followed from: this chunk's fits map into its picture
     scene = SceneTracker()
     next_census = chunk.start_s
@@ -240,13 +250,26 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
             if frame.t_s < chunk.start_s:
                 continue
             if frame.t_s >= next_census:
-                people = max(people, len(census.detect(pic)))
-                next_census = frame.t_s + CENSUS_EVERY_S
+                found = census.detect(pic)
+                people = max(people, len(found))
+                others += [(frame.t_s, *box) for box in _other_boxes(found, poses, *frame.image.shape[1::-1])]
+                crowd = crowd or len(found) > 1  # once someone else was seen, they may pass the subject
+                next_census = frame.t_s + (CROWD_CENSUS_S if crowd else CENSUS_EVERY_S)
             rows.add(frame, poses, camera)
             if tick is not None:
                 tick()
         status = [reader.frames_decoded, reader.truncated, reader.timestamps_from_container, people, origin]
-    return rows.arrays(status)
+    return {**rows.arrays(status), "others": np.asarray(others, dtype=np.float64).reshape(-1, 5)}
+
+
+def _other_boxes(found: Poses, subject: Poses, width: int, height: int) -> list[tuple[float, float, float, float]]:
+    """The landmark boxes of everyone the census found but the followed subject (the pose nearest theirs)."""
+    boxes = [person_box(xy, width, height, margin=0.0) for xy in found.image[:, :, :2]]
+    if not len(subject) or not boxes:
+        return [b for b in boxes if b is not None]
+    gaps = np.nanmean(np.linalg.norm(found.image[:, :, :2] - subject.image[0][None, :, :2], axis=2), axis=1)
+    me = int(np.nanargmin(gaps)) if np.isfinite(gaps).any() else -1
+    return [b for k, b in enumerate(boxes) if k != me and b is not None]
 
 
 def person_boxes(track: PoseTrack, margin: float = 0.15) -> dict[int, tuple[int, int, int, int]]:
@@ -469,6 +492,7 @@ def _assemble(parts: list[dict[str, np.ndarray]], info: VideoInfo, model: str, m
         timestamps_from_container=all(bool(p["status"][2]) for p in parts),
         people_in_view=max(int(p["status"][3]) for p in parts),
         camera=_chain_camera(parts),
+        others=np.concatenate([p["others"] for p in parts]),
     )
 
 

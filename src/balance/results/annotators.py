@@ -205,10 +205,19 @@ class TimerAnnotator:
             c.text(image, note, (pad, 3 * pad + th + sh + nh), 0.55, WHITE)
 
 
+# What the picture says of the camera's motion (pose/steady.py): only where it was taken out or hides something.
+MOTION_NOTES = {"corrected": "camera moved: corrected", "too_much": "camera moved too much: foot not judged"}
+
+
 def roll_note(at: Moment) -> str | None:
-    """'camera tilted N deg: corrected' when the roll undone before measuring is worth saying."""
+    """'camera tilted N deg: corrected' when the roll undone before measuring is worth saying, and 'camera
+    moved: corrected' when the camera's own motion was taken out of the landmarks."""
     roll = at.scene.vertical.roll_deg
-    return f"camera tilted {abs(roll):.0f} deg: corrected" if abs(roll) >= SHOWN_ROLL_DEG else None
+    camera = at.scene.camera
+    notes = [f"camera tilted {abs(roll):.0f} deg: corrected"] if abs(roll) >= SHOWN_ROLL_DEG else []
+    if camera is not None and camera.verdict in MOTION_NOTES:
+        notes.append(MOTION_NOTES[camera.verdict])
+    return "; ".join(notes) or None
 
 
 def _between_trials(at: Moment) -> tuple[str, Colour, str]:

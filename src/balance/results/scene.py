@@ -162,6 +162,7 @@ class Scene:
         # The analysis measured in the scene's coordinates (the camera's motion removed); the video draws on
         # the frames as the camera saw them.
         self.xy = in_picture(analysis.camera, np.asarray(track.image_xy)) * scale
+        self.camera = analysis.camera
         self.vis = np.asarray(track.visibility)
         self.canvas = Canvas(round(track.width * scale), round(track.height * scale))
         fs = min(30.0, track.fps) if track.fps else 30.0

@@ -14,6 +14,7 @@ from balance.measure.sway import TraceMetrics
 from balance.measure.trial import AXIS_WORDS
 from balance.pipeline import Analysis
 from balance.pose.landmarks import NAMES
+from balance.pose.steady import CameraMotion
 from balance.twoview.fuse import TwoView
 
 UNIT_WORDS = {"cm": "cm", "%leg": "% of leg length"}
@@ -100,10 +101,33 @@ def summary(analysis: Analysis) -> str:
             f"shorter than the {analysis.min_trial_s:g} s minimum trial, not scored"
         )
     lines += [f"Both legs: {f.text}" for f in analysis.session_flags]
+    lines += _camera_lines(analysis.camera)
     lines += [f"Note: {n}" for n in analysis.notes]
     if analysis.two_view is not None:
         lines += two_view_lines(analysis.two_view, analysis.clip.path.name)
     return "\n".join(lines)
+
+
+def _camera_lines(camera: CameraMotion | None) -> list[str]:
+    """What the camera's own motion did to the result, where it did anything (pose/steady.py)."""
+    if camera is None or camera.verdict in ("still", "not_measured"):
+        return []
+    shift, zoom, turn = camera.ranges()
+    moved = (
+        f"the picture moved by up to {100 * shift:.1f} % of the frame, zoomed by {100 * zoom:.1f} % and turned "
+        f"{turn:.1f} deg"
+    )
+    return [
+        {
+            "corrected": f"Camera: {moved}; that motion, found from the background, was taken out of every landmark "
+            "before measuring",
+            "too_much": f"Camera: {moved}, too much to judge the standing foot; the sway was corrected for it, but "
+            "whether the foot shifted is not judged. Film with the phone propped up or held still",
+            "unknown": "Camera: the background is too plain to follow, so whether the camera moved is not known; a "
+            "moving phone would show as sway, and whether the standing foot shifted is not judged. Prop the phone "
+            "up, or film where the background has some texture",
+        }[camera.verdict]
+    ]
 
 
 def two_view_lines(tv: TwoView, front_name: str) -> list[str]:

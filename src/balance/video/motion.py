@@ -167,13 +167,15 @@ def _outside(pts: np.ndarray, boxes: list[tuple[float, ...]]) -> np.ndarray:
     return keep
 
 
-def person_box(xy: np.ndarray, width: int, height: int) -> tuple[float, float, float, float] | None:
-    """The landmarks' box (N, 2 px) grown by PERSON_MARGIN, clipped to the picture; None without landmarks."""
+def person_box(
+    xy: np.ndarray, width: int, height: int, margin: float = PERSON_MARGIN
+) -> tuple[float, float, float, float] | None:
+    """The landmarks' box (N, 2 px) grown by `margin` of its size, clipped to the picture; None without landmarks."""
     finite = xy[np.all(np.isfinite(xy), axis=1)]
     if not len(finite):
         return None
     lo, hi = finite.min(axis=0), finite.max(axis=0)
-    pad = PERSON_MARGIN * (hi - lo)
+    pad = margin * (hi - lo)
     x0, y0 = np.maximum(lo - pad, 0)
     x1, y1 = np.minimum(hi + pad, (width, height))
     return float(x0), float(y0), float(x1), float(y1)
