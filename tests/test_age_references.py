@@ -31,6 +31,9 @@ from .test_progress import LEFT_AFTER, LEFT_BEFORE, RIGHT, START, half_document
 from .test_store import database, postgres, relabel  # noqa: F401 (fixtures: SQLite and PostgreSQL)
 from .test_web_browser import browser, serve, shot  # noqa: F401 (the Chromium fixture)
 
+# Every test here reads the analyses of the synthetic holds cut in halves (half_document): the pose model runs.
+pytestmark = pytest.mark.slow
+
 BORN = 1972  # 52 in 2024, the year of the sessions: the 50-59 band
 WEEKS = (1, 3, 6)
 EYES = ("open", "closed")
