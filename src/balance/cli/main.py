@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_FPS,
         help=f"analyse at most this many frames a second, 0 for every frame (default {DEFAULT_MAX_FPS:g})",
     )
-    a.add_argument("--workers", type=int, help="parallel pose processes (default: 2 for clips over 12 s)")
+    a.add_argument(
+        "--workers", type=int, help="parallel pose processes (default: 2 for clips of 6 s or more, on 2 or more cores)"
+    )
     a.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--no-video", action="store_true", help="skip the annotated video (the slowest output)")
