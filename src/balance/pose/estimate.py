@@ -36,10 +36,8 @@ log = logging.getLogger(__name__)
 # The VIDEO-mode tracker needs a few frames to lock on; a worker starting mid-clip runs this long
 # before its chunk and throws the warm-up away, so chunk boundaries do not change the landmarks' source.
 WARMUP_S = 1.0
-# Two processes from this length on, when the machine has two cores. The second process's start and model load
-# run on the other core, beside the first's, so on free cores they cost CPU but no wait; what the split adds
-# to the wait is the second chunk's warm-up, and from 6 s the second chunk (half the clip + WARMUP_S) is at most
-# 2/3 of the whole. Measured on the 10.2 s 1080p clip: benchmarks/README.md, Speed (issue 20).
+# Two processes from 6 s on (two cores): the second one's start runs beside the first's, and its chunk with its
+# warm-up is at most 2/3 of the clip; more CPU, less wait (benchmarks/README.md, issue 20).
 MIN_PARALLEL_S = 6.0
 # Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
 CACHE_VERSION = 8
