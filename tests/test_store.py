@@ -414,6 +414,7 @@ def test_a_version_1_postgresql_database_is_migrated_and_back_filled(postgres: s
     sql(db, "ALTER TABLE trials DROP COLUMN tripod")
     sql(db, "ALTER TABLE trials DROP COLUMN decomposition")
     sql(db, "ALTER TABLE people DROP COLUMN birth_year")
+    sql(db, "ALTER TABLE analyses DROP COLUMN side_clip_sha256")
     sql(db, "DELETE FROM schema_migrations WHERE version > 1")
     with Store(db) as store:
         assert store.schema_version() == LATEST_VERSION
@@ -421,7 +422,7 @@ def test_a_version_1_postgresql_database_is_migrated_and_back_filled(postgres: s
     assert (record.score, record.score_mdc) == (61.5, 4.2)
     assert record.tripod is not None and record.tripod.outer_ball == 0.5
     assert counts(db) == {"people": 1, "sessions": 1, "analyses": 1, "trials": 1}
-    assert MIGRATIONS[-1].version == LATEST_VERSION == 3
+    assert MIGRATIONS[-1].version == LATEST_VERSION == 4
 
 
 def test_an_unreachable_server_is_one_line(postgres: str) -> None:
@@ -538,9 +539,10 @@ def test_a_version_2_sqlite_file_gains_the_birth_year_and_keeps_its_people(tmp_p
         store.add_analysis(doc, name="Sam", recorded_on=DAY, week=1, conditions=Conditions("open", "floor"))
     with sqlite3.connect(db) as conn:  # back to version 2 as it shipped
         conn.execute("ALTER TABLE people DROP COLUMN birth_year")
+        conn.execute("ALTER TABLE analyses DROP COLUMN side_clip_sha256")
         conn.execute("DELETE FROM schema_migrations WHERE version > 2")
     with Store(db) as store:
-        assert store.schema_version() == 3
+        assert store.schema_version() == LATEST_VERSION
         assert store.birth_year("Sam") is None
         [record] = store.trials("Sam")
     assert record.conditions == Conditions("open", "floor")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,9 @@ import numpy as np
 import pytest
 
 from balance.errors import PairError
+from balance.history.store import Store
 from balance.pipeline import analyze_pair
+from balance.results.document import to_json
 from balance.twoview.pairing import separation
 from balance.twoview.sync import synchronise
 from benchmarks.two_view import CALIB, TRC, camera_axes, read_trc, reference
@@ -24,6 +27,7 @@ from benchmarks.two_view import CALIB, TRC, camera_axes, read_trc, reference
 from .conftest import SAMPLES
 from .test_batch import cli as batch_cli
 from .test_cli import Cli, assert_one_line_error, cli  # noqa: F401  (cli is a fixture)
+from .test_store import database, postgres  # noqa: F401  (the history's two backends)
 
 CAM03 = SAMPLES / "sls_pose2sim_balancing_cam03.mp4"
 CAM04 = SAMPLES / "sls_pose2sim_balancing_cam04.mp4"
@@ -173,3 +177,14 @@ def test_a_manifest_side_clip_column_runs_the_two_view_analysis(tmp_path: Path) 
     doc = json.loads((out / row["out"] / "analysis.json").read_text())
     assert Path(doc["two_view"]["side_clip"]["path"]).name == CAM03.name
     assert doc["two_view"]["trials"][0]["traces"]["centre_of_mass"]["axes"] == ["ml", "ap"]
+
+
+def test_the_history_marks_a_two_camera_session(database: str) -> None:  # noqa: F811
+    db = database
+    two = to_json(analyze_pair(CAM04, CAM03, min_trial_s=1.0))
+    with Store(db) as store:
+        assert store.add_analysis(two, name="Sam", recorded_on=date(2024, 3, 4), week=1).stored
+        [trial] = store.trials("Sam")
+    assert trial.side_clip_sha256 == two["two_view"]["side_clip"]["sha256"]
+    # The stored trial is the front view's, measured as a single camera measures it: like with like.
+    assert (trial.view, trial.hold_s) == (two["trials"][0]["metrics"]["view"], two["trials"][0]["hold_s"])

@@ -103,6 +103,7 @@ class TrialRecord:
     flags: tuple[Mapping[str, Any], ...]
     tripod: Tripod | None
     metrics: Mapping[str, Any]
+    side_clip_sha256: str | None = None  # two cameras: the side view's clip (None: one camera)
 
     @property
     def flag_codes(self) -> tuple[str, ...]:

@@ -133,6 +133,22 @@ def trial_row(index: int, trial: Mapping[str, Any]) -> dict[str, Any]:
     return dict(zip(TRIAL_COLUMNS, row + v2_values(trial), strict=True))
 
 
+def side_clip_sha256(analysis: Mapping[str, Any]) -> str | None:
+    """A two-camera document's side clip hash (None for one camera), checked like the clip's."""
+    two_view = analysis.get("two_view")
+    if two_view is None:
+        return None
+    try:
+        sha = str(two_view["side_clip"]["sha256"])
+    except (KeyError, TypeError) as exc:
+        raise StoreError(
+            f"the two-camera analysis is missing {exc}", "Store the analysis.json this tool wrote"
+        ) from exc
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise StoreError(f"the analysis has an invalid side clip SHA-256 ({sha!r})", "Analyse the clips again")
+    return sha
+
+
 def document_key(analysis: Mapping[str, Any]) -> tuple[str, str, str, list[Any]]:
     """The clip hash, clip path, tool version and trials of an analysis document, checked."""
     try:
@@ -153,7 +169,7 @@ def document_key(analysis: Mapping[str, Any]) -> tuple[str, str, str, list[Any]]
 
 def record(row: Sequence[Any], programme: Programme | None) -> TrialRecord:
     """A TrialRecord from the columns Store.trials selects."""
-    (person, on, week, session_id, eyes, surface, footwear, notes, sha, path, version, *t) = row
+    (person, on, week, session_id, eyes, surface, footwear, notes, sha, path, version, side, *t) = row
     trial = dict(zip(TRIAL_COLUMNS, t, strict=True))
     recorded_on = date.fromisoformat(on)
     if week is None and programme is not None:
@@ -169,6 +185,7 @@ def record(row: Sequence[Any], programme: Programme | None) -> TrialRecord:
         clip_sha256=sha,
         clip_path=path,
         analysis_version=version,
+        side_clip_sha256=side,
         trial_index=trial["trial_index"],
         stance_leg=trial["stance_leg"],
         hold_s=trial["hold_s"],

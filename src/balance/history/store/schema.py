@@ -126,10 +126,18 @@ _V3 = _script(
     "ALTER TABLE people ADD COLUMN birth_year INTEGER CHECK (birth_year BETWEEN 1900 AND 2100)",
 )
 
+# Two cameras (balance.twoview): the side view's clip, NULL for a one-camera analysis. The trials stored are the
+# front view's, measured as a single camera measures them, so trends stay like with like either way.
+_V4 = _script(
+    "ALTER TABLE analyses ADD COLUMN side_clip_sha256 TEXT "
+    "CHECK (side_clip_sha256 IS NULL OR length(side_clip_sha256) = 64)",
+)
+
 MIGRATIONS = (
     Migration(1, "people, programmes, sessions, analyses, trials", _V1),
     Migration(2, "trial score, score MDC, flags, tripod split, decomposition", _v2),
     Migration(3, "person's birth year", _V3),
+    Migration(4, "a two-camera analysis's side clip", _V4),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 MIGRATIONS_TABLE = (

@@ -19,7 +19,15 @@ from sqlalchemy import Connection, exc, inspect, text
 import balance.history.store.engine as eng
 from balance.errors import StoreError
 from balance.history.model import EYES, SURFACES, Conditions, ImportResult, Programme, TrialRecord, surface_key
-from balance.history.store.rows import TRIAL_COLUMNS, clean_name, document_key, name_key, record, trial_row
+from balance.history.store.rows import (
+    TRIAL_COLUMNS,
+    clean_name,
+    document_key,
+    name_key,
+    record,
+    side_clip_sha256,
+    trial_row,
+)
 from balance.history.store.schema import LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE
 
 T = TypeVar("T")
@@ -233,6 +241,7 @@ class Store:
         given, becomes the person's (in the same transaction).
         """
         sha, path, version, trials = document_key(analysis)
+        side_sha = side_clip_sha256(analysis)
         rows = [trial_row(i, t) for i, t in enumerate(trials)]
         if week is not None and not 1 <= week <= 52:
             raise StoreError(f"week {week} is outside 1-52", "Give the programme week, 1 to 52", option="week")
@@ -252,7 +261,7 @@ class Store:
             analysis_id = conn.execute(
                 text(
                     "INSERT INTO analyses (session_id, clip_sha256, clip_path, analysis_version, document, "
-                    "imported_at) VALUES (:session, :sha, :path, :version, :document, :at) "
+                    "imported_at, side_clip_sha256) VALUES (:session, :sha, :path, :version, :document, :at, :side) "
                     "ON CONFLICT (clip_sha256, analysis_version) DO NOTHING RETURNING id"
                 ),
                 {
@@ -262,6 +271,7 @@ class Store:
                     "version": version,
                     "document": document,
                     "at": _now(),
+                    "side": side_sha,
                 },
             ).scalar()
             if analysis_id is None:  # stored by another writer since our check: undo our person/session rows
@@ -434,7 +444,7 @@ class Store:
             rows = conn.execute(
                 text(
                     "SELECT p.name, s.recorded_on, s.week, s.id, s.eyes, s.surface, s.footwear, s.notes, "
-                    "a.clip_sha256, a.clip_path, a.analysis_version, "
+                    "a.clip_sha256, a.clip_path, a.analysis_version, a.side_clip_sha256, "
                     f"{', '.join('t.' + c for c in TRIAL_COLUMNS)} "
                     "FROM trials t JOIN analyses a ON a.id = t.analysis_id JOIN sessions s ON s.id = a.session_id "
                     "JOIN people p ON p.id = s.person_id "
