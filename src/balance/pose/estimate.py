@@ -19,13 +19,14 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from balance.config import settings
 from balance.errors import ModelError, PoseError
 from balance.files import atomic_path
 from balance.pose.cache import PoseCache
-from balance.pose.landmarker import Landmarker, Poses, picture
+from balance.pose.landmarker import Landmarker, Picture, Poses, picture
 from balance.pose.landmarks import N_LANDMARKS
 from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
 from balance.video.motion import ROW, SceneTracker, as_matrices, person_box
@@ -40,7 +41,7 @@ WARMUP_S = 1.0
 # warm-up is at most 2/3 of the clip; more CPU, less wait (benchmarks/README.md, issue 20).
 MIN_PARALLEL_S = 6.0
 # Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
-CACHE_VERSION = 8
+CACHE_VERSION = 9
 # People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE; once someone else was in view, every
 # CROWD_CENSUS_S, so that balance.pose.crowd knows when they pass the subject (a walker crosses a body's width in
 # about half a second).
@@ -234,23 +235,24 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
         Landmarker(chunk.model_path, video=False, num_poses=MAX_PEOPLE) as census,
         VideoReader(chunk.clip, max_fps=chunk.max_fps, skip_before_s=chunk.warm_from_s) as reader,
     ):
+        boxes: list[tuple[float, float, float, float]] = []
         for frame in reader:
             if frame.t_s >= chunk.end_s:
                 break
-            pic = picture(_paint_over(frame.image, hidden.get(frame.index)))
-            poses = subject.detect(pic, frame.t_s)
-            # The scene is followed through the warm-up too, so that the chunk's first frame is chained.
-            boxes = [
-                b for xy in poses.image[:, :, :2] if (b := person_box(xy, frame.image.shape[1], frame.image.shape[0]))
-            ]
+            image = _paint_over(frame.image, hidden.get(frame.index))
+            # The scene is followed through the warm-up too, so that the chunk's first frame is chained; the
+            # person's boxes are the previous frame's (they move little in a frame).
             camera = scene.step(frame.image, boxes)
             origin = frame.index if origin < 0 else origin
+            poses, pic = _detect_steadied(subject, image, frame.t_s, as_matrices(camera)[0])
+            h, w = frame.image.shape[:2]
+            boxes = [b for xy in poses.image[:, :, :2] if (b := person_box(xy, w, h))]
             if frame.t_s < chunk.start_s:
                 continue
             if frame.t_s >= next_census:
-                found = census.detect(pic)
+                found = census.detect(pic if pic is not None else picture(image))
                 people = max(people, len(found))
-                others += [(frame.t_s, *box) for box in _other_boxes(found, poses, *frame.image.shape[1::-1])]
+                others += [(frame.t_s, *box) for box in _other_boxes(found, poses, w, h)]
                 crowd = crowd or len(found) > 1  # once someone else was seen, they may pass the subject
                 next_census = frame.t_s + (CROWD_CENSUS_S if crowd else CENSUS_EVERY_S)
             rows.add(frame, poses, camera)
@@ -258,6 +260,34 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
                 tick()
         status = [reader.frames_decoded, reader.truncated, reader.timestamps_from_container, people, origin]
     return {**rows.arrays(status), "others": np.asarray(others, dtype=np.float64).reshape(-1, 5)}
+
+
+# A frame is steadied before the pose model sees it once the camera has moved it by more than this at any corner
+# (pixels); below it the frame is used as it is, so a still camera's frames are never resampled.
+STEADY_PX = 0.5
+
+
+def _detect_steadied(
+    subject: Landmarker, image: np.ndarray, t_s: float, to_origin: np.ndarray
+) -> tuple[Poses, Picture | None]:
+    """The subject's pose in a frame turned back into the chunk's first frame's picture, so that the pose model's
+    tracking over time sees a still scene (it smooths each landmark over frames, and a hand-held phone's motion
+    through that smoothing reads as sway: the wobble of P9's hand-held copy stayed when its landmarks were
+    corrected afterwards with the true motion); the landmarks come back in this frame's own picture. Returns
+    the poses and the frame as the census may look at it (None when the frame was steadied: the census then
+    converts the frame itself)."""
+    h, w = image.shape[:2]
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], dtype=float)
+    if np.abs(corners @ to_origin.T - corners).max() <= STEADY_PX:
+        pic = picture(image)
+        return subject.detect(pic, t_s), pic
+    steadied = cv2.warpAffine(image, to_origin[:2], (w, h))
+    poses = subject.detect(picture(steadied), t_s)
+    back = np.linalg.inv(to_origin)
+    xy = poses.image[:, :, :2] @ back[:2, :2].T + back[:2, 2]
+    zoom = float(np.hypot(back[0, 0], back[1, 0]))
+    image_out = np.concatenate([xy, poses.image[:, :, 2:3] * zoom, poses.image[:, :, 3:]], axis=2)
+    return Poses(image_out, poses.world), None
 
 
 def _other_boxes(found: Poses, subject: Poses, width: int, height: int) -> list[tuple[float, float, float, float]]:
