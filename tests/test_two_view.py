@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from balance.errors import PairError
 from balance.history.store import Store
 from balance.pipeline import analyze_pair
 from balance.results.document import to_json
+from balance.twoview.fuse import compare_events
 from balance.twoview.pairing import separation
 from balance.twoview.sync import synchronise
 from benchmarks.two_view import CALIB, TRC, camera_axes, read_trc, reference
@@ -188,3 +190,18 @@ def test_the_history_marks_a_two_camera_session(database: str) -> None:  # noqa:
     assert trial.side_clip_sha256 == two["two_view"]["side_clip"]["sha256"]
     # The stored trial is the front view's, measured as a single camera measures it: like with like.
     assert (trial.view, trial.hold_s) == (two["trials"][0]["metrics"]["view"], two["trials"][0]["hold_s"])
+
+
+def test_views_that_disagree_on_lift_off_or_touch_down_say_so() -> None:
+    an = analyze_pair(CAM04, CAM03, min_trial_s=1.0)
+    assert an.two_view is not None
+    front, side = an.trials[0], an.two_view.side.trials[0]
+    offset = an.two_view.sync.offset_s
+    events, notes = compare_events(front, side, offset)
+    assert events["lift_off_s"]["front"] == pytest.approx(front.trial.lift_off_s, abs=1e-3)
+    late = replace(side, trial=replace(side.trial, lift_off_s=front.trial.lift_off_s - offset + 0.5))
+    events, notes = compare_events(front, late, offset)
+    assert events["disagree"] and any("disagree on lift-off" in n for n in notes)
+    landed = replace(side, trial=replace(side.trial, touch_down_s=front.trial.end_s - offset - 0.4))
+    events, notes = compare_events(front, landed, offset)
+    assert any("disagree on touch-down" in n for n in notes)

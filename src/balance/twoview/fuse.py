@@ -177,7 +177,7 @@ def match_trials(front: View, side: View, offset: float) -> list[tuple[int, int]
     )
 
 
-def _events(f: SwayMetrics, s: SwayMetrics, offset: float) -> tuple[dict[str, Any], list[str]]:
+def compare_events(f: SwayMetrics, s: SwayMetrics, offset: float) -> tuple[dict[str, Any], list[str]]:
     ft, st = f.trial, s.trial
     lift = (ft.lift_off_s, st.lift_off_s + offset)
     td_f = ft.touch_down_s
@@ -274,7 +274,7 @@ def fuse_trial(front: View, side: View, i: int, j: int, offset: float, offset_sd
     # The offset is known to its SD: the ellipse area over that range of shifts (the shifted grid stays inside
     # the side trace, whose ends np.interp holds).
     areas = [prediction_ellipse_area(pair("centre_of_mass", d)) for d in (-offset_sd, offset_sd)]
-    events, notes = _events(f, s, offset)
+    events, notes = compare_events(f, s, offset)
     if f.scale.unit != s.scale.unit:
         raise ValueError("both views are analysed with the same options, so in the same unit")
     return FusedTrial(

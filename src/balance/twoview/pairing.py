@@ -84,7 +84,7 @@ def pair_views(first_ratio: float, second_ratio: float, first_name: str, second_
     """(swapped: the second clip is the front view, a note when the ratios cannot tell the views apart)."""
     if view_class(first_ratio) == view_class(second_ratio) or abs(first_ratio - second_ratio) < ALIKE_RATIO:
         return False, (
-            f"both clips look {view_class(first_ratio)} by the shoulder/trunk ratio ({first_name} "
+            f"the shoulder/trunk ratio does not tell the views apart (both {view_class(first_ratio)}: {first_name} "
             f"{first_ratio:.2f}, {second_name} {second_ratio:.2f}): {first_name}, given first, is taken as the "
             "front view"
         )
