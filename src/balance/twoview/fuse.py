@@ -178,6 +178,8 @@ def match_trials(front: View, side: View, offset: float) -> list[tuple[int, int]
 
 
 def compare_events(f: SwayMetrics, s: SwayMetrics, offset: float) -> tuple[dict[str, Any], list[str]]:
+    """Each view's lift-off and touch-down on the front clip's clock, and a note for each pair further apart than
+    EVENT_TOLERANCE_S (the end of a hold seen without a touch-down counts against the other view's touch-down)."""
     ft, st = f.trial, s.trial
     lift = (ft.lift_off_s, st.lift_off_s + offset)
     td_f = ft.touch_down_s
