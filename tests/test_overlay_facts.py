@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from balance.assess.tripod import middle_band
+from balance.assess.tripod import headline, middle_band
 from balance.pipeline import Analysis
 from balance.results import html, plots
 from balance.results.annotators import FootInsetAnnotator, roll_note
 from balance.results.document import Document, build_document
-from balance.assess.tripod import headline
 from balance.results.scene import Scene
 from balance.results.text import summary
 

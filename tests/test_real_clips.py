@@ -2,7 +2,8 @@
 sees"; labels in benchmarks/real_clips.py): stance leg, hold and no flag the label does not support, on every
 labelled clip and on a fast subset of variants (face blurred, mirrored, tilted 8 degrees, small and re-encoded,
 pitched, face covered on and off or blurred part of the time, a second person walking behind) made here by
-scripts/make_variants.py; the hand-held copy is tested in tests/test_camera_motion.py. benchmarks/real_clips.py runs the whole set.
+scripts/make_variants.py; the hand-held copy is tested in tests/test_camera_motion.py. benchmarks/real_clips.py
+runs the whole set.
 """
 
 from __future__ import annotations

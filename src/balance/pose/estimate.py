@@ -19,17 +19,16 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from balance.config import settings
 from balance.errors import ModelError, PoseError
 from balance.files import atomic_path
 from balance.pose.cache import PoseCache
-from balance.pose.landmarker import Landmarker, Picture, Poses, picture
+from balance.pose.landmarker import Landmarker, Poses, detect_steadied, other_boxes, picture
 from balance.pose.landmarks import N_LANDMARKS
 from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
-from balance.video.motion import ROW, SceneTracker, as_matrices, person_box
+from balance.video.motion import ROW, SceneTracker, as_matrices, chain, person_box
 from balance.video.reader import Frame, VideoInfo, VideoReader, probe
 
 log = logging.getLogger(__name__)
@@ -41,11 +40,11 @@ WARMUP_S = 1.0
 # warm-up is at most 2/3 of the clip; more CPU, less wait (benchmarks/README.md, issue 20).
 MIN_PARALLEL_S = 6.0
 # Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
-CACHE_VERSION = 9
+CACHE_VERSION = 10
 # People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE; once someone else was in view, every
 # CROWD_CENSUS_S, so that balance.pose.crowd knows when they pass the subject (a walker crosses a body's width in
 # about half a second).
-CENSUS_EVERY_S = 1.0
+CENSUS_EVERY_S = 2.0
 CROWD_CENSUS_S = 0.5
 MAX_PEOPLE = 3
 # Peak resident memory of one pose process: 345 MiB measured with /usr/bin/time on a 1080p clip, full model.
@@ -244,7 +243,7 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
             # person's boxes are the previous frame's (they move little in a frame).
             camera = scene.step(frame.image, boxes)
             origin = frame.index if origin < 0 else origin
-            poses, pic = _detect_steadied(subject, image, frame.t_s, as_matrices(camera)[0])
+            poses, pic = detect_steadied(subject, image, frame.t_s, as_matrices(camera)[0])
             h, w = frame.image.shape[:2]
             boxes = [b for xy in poses.image[:, :, :2] if (b := person_box(xy, w, h))]
             if frame.t_s < chunk.start_s:
@@ -252,7 +251,7 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
             if frame.t_s >= next_census:
                 found = census.detect(pic if pic is not None else picture(image))
                 people = max(people, len(found))
-                others += [(frame.t_s, *box) for box in _other_boxes(found, poses, w, h)]
+                others += [(frame.t_s, *box) for box in other_boxes(found, poses, w, h)]
                 crowd = crowd or len(found) > 1  # once someone else was seen, they may pass the subject
                 next_census = frame.t_s + (CROWD_CENSUS_S if crowd else CENSUS_EVERY_S)
             rows.add(frame, poses, camera)
@@ -260,44 +259,6 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
                 tick()
         status = [reader.frames_decoded, reader.truncated, reader.timestamps_from_container, people, origin]
     return {**rows.arrays(status), "others": np.asarray(others, dtype=np.float64).reshape(-1, 5)}
-
-
-# A frame is steadied before the pose model sees it once the camera has moved it by more than this at any corner
-# (pixels); below it the frame is used as it is, so a still camera's frames are never resampled.
-STEADY_PX = 0.5
-
-
-def _detect_steadied(
-    subject: Landmarker, image: np.ndarray, t_s: float, to_origin: np.ndarray
-) -> tuple[Poses, Picture | None]:
-    """The subject's pose in a frame turned back into the chunk's first frame's picture, so that the pose model's
-    tracking over time sees a still scene (it smooths each landmark over frames, and a hand-held phone's motion
-    through that smoothing reads as sway: the wobble of P9's hand-held copy stayed when its landmarks were
-    corrected afterwards with the true motion); the landmarks come back in this frame's own picture. Returns
-    the poses and the frame as the census may look at it (None when the frame was steadied: the census then
-    converts the frame itself)."""
-    h, w = image.shape[:2]
-    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], dtype=float)
-    if np.abs(corners @ to_origin.T - corners).max() <= STEADY_PX:
-        pic = picture(image)
-        return subject.detect(pic, t_s), pic
-    steadied = cv2.warpAffine(image, to_origin[:2], (w, h))
-    poses = subject.detect(picture(steadied), t_s)
-    back = np.linalg.inv(to_origin)
-    xy = poses.image[:, :, :2] @ back[:2, :2].T + back[:2, 2]
-    zoom = float(np.hypot(back[0, 0], back[1, 0]))
-    image_out = np.concatenate([xy, poses.image[:, :, 2:3] * zoom, poses.image[:, :, 3:]], axis=2)
-    return Poses(image_out, poses.world), None
-
-
-def _other_boxes(found: Poses, subject: Poses, width: int, height: int) -> list[tuple[float, float, float, float]]:
-    """The landmark boxes of everyone the census found but the followed subject (the pose nearest theirs)."""
-    boxes = [person_box(xy, width, height, margin=0.0) for xy in found.image[:, :, :2]]
-    if not len(subject) or not boxes:
-        return [b for b in boxes if b is not None]
-    gaps = np.nanmean(np.linalg.norm(found.image[:, :, :2] - subject.image[0][None, :, :2], axis=2), axis=1)
-    me = int(np.nanargmin(gaps)) if np.isfinite(gaps).any() else -1
-    return [b for k, b in enumerate(boxes) if k != me and b is not None]
 
 
 def person_boxes(track: PoseTrack, margin: float = 0.15) -> dict[int, tuple[int, int, int, int]]:
@@ -523,26 +484,11 @@ def _assemble(parts: list[dict[str, np.ndarray]], info: VideoInfo, model: str, m
         truncated=bool(parts[-1]["status"][1]),
         timestamps_from_container=all(bool(p["status"][2]) for p in parts),
         people_in_view=max(int(p["status"][3]) for p in parts),
-        camera=_chain_camera(parts),
+        camera=chain(
+            [p["camera"] for p in parts], [p["frame_index"] for p in parts], [int(p["status"][4]) for p in parts]
+        ),
         others=np.concatenate([p["others"] for p in parts]),
     )
-
-
-def _chain_camera(parts: list[dict[str, np.ndarray]]) -> np.ndarray:
-    """The chunks' scene fits as one chain into the first frame's picture: each later chunk started following
-    the scene at a frame of the chunk before (its warm-up), whose fit carries it over."""
-    out = [parts[0]["camera"]]
-    index = [parts[0]["frame_index"]]
-    for part in parts[1:]:
-        rows = part["camera"].copy()
-        seen = np.concatenate(index)
-        at = np.flatnonzero(seen == int(part["status"][4]))
-        if at.size:
-            m = as_matrices(np.concatenate(out)[at[0]])[0] @ as_matrices(rows)
-            rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3] = m[:, 0, 0], m[:, 1, 0], m[:, 0, 2], m[:, 1, 2]
-        out.append(rows)
-        index.append(part["frame_index"])
-    return np.concatenate(out)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The one place MediaPipe is set up: a PoseLandmarker from a model bundle, fed BGR frames, giving numpy arrays.
+"""The one place MediaPipe is set up: a PoseLandmarker from a model bundle, fed BGR frames, giving numpy arrays;
+and the pose of a frame steadied against the camera's motion, and the other people a census finds.
 
 Used by the offline pose run (estimate.py: VIDEO mode for the subject, IMAGE mode for the people census) and by
 the live test (one frame at a time). MediaPipe is imported when the first landmarker is made, not at import.
@@ -18,6 +19,7 @@ import numpy as np
 
 from balance.errors import ModelError
 from balance.pose.landmarks import N_LANDMARKS
+from balance.video.motion import person_box
 
 
 def quiet_mediapipe() -> None:
@@ -116,3 +118,41 @@ class Landmarker:
             [[(p.x, p.y, p.z) for p in pose] for pose in result.pose_world_landmarks], dtype=np.float64
         ).reshape(-1, N_LANDMARKS, 3)
         return Poses(image, world)
+
+
+# A frame is steadied before the pose model sees it once the camera has moved it by more than this at any corner
+# (pixels); below it the frame is used as it is, so a still camera's frames are never resampled.
+STEADY_PX = 0.5
+
+
+def detect_steadied(
+    subject: Landmarker, image: np.ndarray, t_s: float, to_origin: np.ndarray
+) -> tuple[Poses, Picture | None]:
+    """The subject's pose in a frame turned back into the chunk's first frame's picture, so that the pose model's
+    tracking over time sees a still scene (it smooths each landmark over frames, and a hand-held phone's motion
+    through that smoothing reads as sway: the wobble of P9's hand-held copy stayed when its landmarks were
+    corrected afterwards with the true motion); the landmarks come back in this frame's own picture. Returns
+    the poses and the frame as the census may look at it (None when the frame was steadied: the census then
+    converts the frame itself)."""
+    h, w = image.shape[:2]
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], dtype=float)
+    if np.abs(corners @ to_origin.T - corners).max() <= STEADY_PX:
+        pic = picture(image)
+        return subject.detect(pic, t_s), pic
+    steadied = cv2.warpAffine(image, to_origin[:2], (w, h))
+    poses = subject.detect(picture(steadied), t_s)
+    back = np.linalg.inv(to_origin)
+    xy = poses.image[:, :, :2] @ back[:2, :2].T + back[:2, 2]
+    zoom = float(np.hypot(back[0, 0], back[1, 0]))
+    image_out = np.concatenate([xy, poses.image[:, :, 2:3] * zoom, poses.image[:, :, 3:]], axis=2)
+    return Poses(image_out, poses.world), None
+
+
+def other_boxes(found: Poses, subject: Poses, width: int, height: int) -> list[tuple[float, float, float, float]]:
+    """The landmark boxes of everyone the census found but the followed subject (the pose nearest theirs)."""
+    boxes = [person_box(xy, width, height, margin=0.0) for xy in found.image[:, :, :2]]
+    if not len(subject) or not boxes:
+        return [b for b in boxes if b is not None]
+    gaps = np.nanmean(np.linalg.norm(found.image[:, :, :2] - subject.image[0][None, :, :2], axis=2), axis=1)
+    me = int(np.nanargmin(gaps)) if np.isfinite(gaps).any() else -1
+    return [b for k, b in enumerate(boxes) if k != me and b is not None]
