@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 from balance.errors import BalanceError
+from balance.pipeline import analyze_pair
 from balance.results.document import build_document, json_text
 from balance.results.schema import SCHEMA_FILE, json_schema, main, shipped_schema
 
@@ -50,6 +51,16 @@ def test_a_document_in_cm_validates() -> None:
     assert not isinstance(result, BalanceError)
     doc = build_document(result).to_json()
     assert doc["trials"][0]["metrics"]["unit"] == "cm"
+    validator().validate(doc)
+
+
+def test_a_two_camera_document_validates() -> None:
+    """The Pose2Sim lab trial from two of its cameras (1.7 s: scored with a 1 s minimum), fused into both axes."""
+    pair = analyze_pair(
+        SAMPLES / "sls_pose2sim_balancing_cam04.mp4", SAMPLES / "sls_pose2sim_balancing_cam03.mp4", min_trial_s=1.0
+    )
+    doc = build_document(pair).to_json()
+    assert doc["two_view"] is not None and doc["two_view"]["trials"]
     validator().validate(doc)
 
 
