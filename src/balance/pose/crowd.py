@@ -4,8 +4,8 @@ MediaPipe's pose model mixes up overlapping people: when someone walks behind or
 subject's landmarks are pulled towards the other body for as long as they overlap (9 px, 3 % of a leg length,
 on the walker copy of P13, benchmarks/real_clips.py), and a steady hold reads as a wobble. The census in
 balance.pose.estimate records where the others are, every half second once anyone else is in view; a frame
-whose subject overlaps one of them, at a census within half a second of it, is left out (visibility 0: the gap is
-bridged like any other), and the result says when. Pure functions of arrays.
+whose subject overlaps one of them, at a census within half a second of it, is bridged from the frames either
+side (the stance goes on through it; its sway is not measured), and the result says when. Pure functions of arrays.
 """
 
 from __future__ import annotations
@@ -97,8 +97,26 @@ def leave_out_crowded(track: PoseTrack) -> tuple[PoseTrack, str]:
             f"another person overlapped the one standing on one leg ({when}); the pose model can mix up "
             "overlapping people, so the sway there may be theirs"
         )
-    kept = replace(track, visibility=np.where(mask[:, None], 0.0, track.visibility))
-    return kept, (
-        f"another person passed the one standing on one leg ({when}); those frames were left out, as the pose "
-        "model mixes up overlapping people"
+    return _bridged(track, mask), (
+        f"another person passed the one standing on one leg ({when}); the landmarks there were bridged from "
+        "either side, as the pose model mixes up overlapping people"
     )
+
+
+def _bridged(track: PoseTrack, mask: np.ndarray) -> PoseTrack:
+    """The track with the masked frames' landmarks drawn straight between the frames either side (the stance
+    and its timing go on through them; sway there is not measured but bridged, as any gap is)."""
+    keep = np.flatnonzero(~mask)
+    if not len(keep):
+        return track
+    gone = np.flatnonzero(mask)
+
+    def bridge(a: np.ndarray) -> np.ndarray:
+        out = a.copy()
+        flat = out.reshape(len(out), -1)
+        src = a.reshape(len(a), -1)
+        for k in range(flat.shape[1]):
+            flat[gone, k] = np.interp(track.t[gone], track.t[keep], src[keep, k])
+        return out
+
+    return replace(track, image_xy=bridge(track.image_xy), image_z=bridge(track.image_z), world=bridge(track.world))

@@ -40,7 +40,7 @@ WARMUP_S = 1.0
 # warm-up is at most 2/3 of the clip; more CPU, less wait (benchmarks/README.md, issue 20).
 MIN_PARALLEL_S = 6.0
 # Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
-CACHE_VERSION = 10
+CACHE_VERSION = 12
 # People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE; once someone else was in view, every
 # CROWD_CENSUS_S, so that balance.pose.crowd knows when they pass the subject (a walker crosses a body's width in
 # about half a second).
@@ -235,13 +235,14 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
         VideoReader(chunk.clip, max_fps=chunk.max_fps, skip_before_s=chunk.warm_from_s) as reader,
     ):
         boxes: list[tuple[float, float, float, float]] = []
+        passers: list[tuple[float, float, float, float]] = []
         for frame in reader:
             if frame.t_s >= chunk.end_s:
                 break
             image = _paint_over(frame.image, hidden.get(frame.index))
             # The scene is followed through the warm-up too, so that the chunk's first frame is chained; the
             # person's boxes are the previous frame's (they move little in a frame).
-            camera = scene.step(frame.image, boxes)
+            camera = scene.step(frame.image, boxes + passers)
             origin = frame.index if origin < 0 else origin
             poses, pic = detect_steadied(subject, image, frame.t_s, as_matrices(camera)[0])
             h, w = frame.image.shape[:2]
@@ -251,7 +252,11 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
             if frame.t_s >= next_census:
                 found = census.detect(pic if pic is not None else picture(image))
                 people = max(people, len(found))
-                others += [(frame.t_s, *box) for box in other_boxes(found, poses, w, h)]
+                seen = other_boxes(found, poses, w, h)
+                others += [(frame.t_s, *box) for box in seen]
+                # Someone else moving through the scene is not the scene: their corners are kept out of the
+                # camera's fit until the next census, over the way they may walk meanwhile (a body's width).
+                passers = [(x0 - (x1 - x0), y0, x1 + (x1 - x0), y1) for x0, y0, x1, y1 in seen]
                 crowd = crowd or len(found) > 1  # once someone else was seen, they may pass the subject
                 next_census = frame.t_s + (CROWD_CENSUS_S if crowd else CENSUS_EVERY_S)
             rows.add(frame, poses, camera)

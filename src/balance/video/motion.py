@@ -32,6 +32,9 @@ MAX_CORNERS, CORNER_QUALITY, CORNER_SPACING = 150, 0.001, 8
 # A fit is trusted with at least this many agreeing corners, and this share of those followed: fewer, and the
 # picture is too plain (a white studio wall) or too changed (a cut) to tell the camera's motion.
 MIN_INLIERS, MIN_INLIER_SHARE = 10, 0.5
+# The scene stands still when this share of the followed corners (and at least MIN_INLIERS) moved under
+# STILL_PX work px since the keyframe: a camera that moves leaves none where they were, bar an overlay.
+STILL_PX, STILL_SHARE = 0.3, 0.3
 # A new keyframe once fewer than this share of its corners are still followed.
 REKEY_SHARE = 0.6
 # RANSAC's reprojection threshold (work px): corners further off the fitted motion are the person or noise.
@@ -125,6 +128,13 @@ class SceneTracker:
         followed = int(ok.sum())
         if followed < MIN_INLIERS:
             return None
+        # A still camera first: where enough corners have not moved at all, the scene stands still and whatever
+        # moves is someone else walking through it (RANSAC alone follows the larger group, which on a plain wall
+        # can be the passer-by's clothes).
+        unmoved = np.linalg.norm(pts[ok] - ref_pts[ok], axis=2).ravel() <= STILL_PX
+        if unmoved.sum() >= max(MIN_INLIERS, STILL_SHARE * followed):
+            self._followed, self._last_pts = followed, pts
+            return np.eye(3), int(unmoved.sum()), 0.0
         fit, inl = cv2.estimateAffinePartial2D(pts[ok], ref_pts[ok], method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX)
         if fit is None:
             return None
