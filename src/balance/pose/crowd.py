@@ -97,13 +97,13 @@ def leave_out_crowded(track: PoseTrack) -> tuple[PoseTrack, str]:
             f"another person overlapped the one standing on one leg ({when}); the pose model can mix up "
             "overlapping people, so the sway there may be theirs"
         )
-    return _bridged(track, mask), (
+    return bridge(track, mask), (
         f"another person passed the one standing on one leg ({when}); the landmarks there were bridged from "
         "either side, as the pose model mixes up overlapping people"
     )
 
 
-def _bridged(track: PoseTrack, mask: np.ndarray) -> PoseTrack:
+def bridge(track: PoseTrack, mask: np.ndarray) -> PoseTrack:
     """The track with the masked frames' landmarks drawn straight between the frames either side (the stance
     and its timing go on through them; sway there is not measured but bridged, as any gap is)."""
     keep = np.flatnonzero(~mask)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from balance.pose import landmarks as lm
+from balance.pose.crowd import bridge
 from balance.pose.estimate import PoseTrack
 from balance.pose.landmarks import NAMES
 
@@ -84,7 +85,7 @@ class Facing:
     evidence: float  # the median cue, leg lengths
     labels_swapped: bool  # MediaPipe's left and right were exchanged on some stretch of the clip
     stretches: tuple[Stretch, ...] = ()
-    mixed_frames: int = 0  # frames left out: MediaPipe had exchanged part of the skeleton only
+    mixed_frames: int = 0  # frames bridged: MediaPipe had exchanged part of the skeleton only
 
     def to_dict(self) -> dict[str, Any]:
         facing = {True: "towards the camera", False: "away from the camera", None: "undecided"}[self.towards_camera]
@@ -98,7 +99,7 @@ class Facing:
             "decided_by": how,
             "evidence_leg_lengths": round(self.evidence, 3),
             "labels_swapped": self.labels_swapped,
-            "mixed_frames_left_out": self.mixed_frames,
+            "mixed_frames_bridged": self.mixed_frames,
             "stretches": [
                 {
                     "from_s": round(s.from_s, 3),
@@ -256,7 +257,7 @@ def repair_sides(track: PoseTrack) -> tuple[PoseTrack, Facing]:
     if towards is not None:
         # Frames whose hips still sit on the wrong side once the stretch is decided are frames where MediaPipe
         # exchanged part of the skeleton only (seen when the face is covered): no labelling makes them right,
-        # so their landmarks are not used (visibility 0, the gap bridged like any other).
+        # so their landmarks are bridged from the frames either side (the stance goes on through them).
         ratio = _hip_ratio(fixed.image_xy) * (1 if towards else -1)
         mixed = np.nan_to_num(ratio) <= -MIN_HIP_SPREAD
         if mixed.any():
@@ -264,7 +265,7 @@ def repair_sides(track: PoseTrack) -> tuple[PoseTrack, Facing]:
             # smoothed over time): those within MIXED_MARGIN_S go too.
             near = np.abs(track.t[:, None] - track.t[mixed][None, :]).min(axis=1) <= MIXED_MARGIN_S
             mixed = mixed | near
-            fixed = replace(fixed, visibility=np.where(mixed[:, None], 0.0, fixed.visibility))
+            fixed = bridge(fixed, mixed)
     facing = Facing(towards, method, evidence, bool(state.any()), stretches, int(mixed.sum()))
     return fixed, facing
 

@@ -88,7 +88,7 @@ class Facing:
     labels_swapped: bool
     note: str
     stretches: tuple[SideStretch, ...] = ()  # absent in documents written before sides were decided per stretch
-    mixed_frames_left_out: int = 0
+    mixed_frames_bridged: int = 0
 
 
 @dataclass(frozen=True)
