@@ -29,7 +29,8 @@ POSE_1 = SAMPLES / "sls_tfjs_pose_1_SYNTHETIC.mp4"
 P13 = "positive/sls_white_studio_woman_knee_raise_oblique_MAYBE_AI.mp4"
 
 
-@pytest.fixture(scope="module", params=["P13", "pose_1"])
+# P13 lives in ../shared/media and has no recorded poses: the pose model runs, so it belongs to the slow tier.
+@pytest.fixture(scope="module", params=[pytest.param("P13", marks=pytest.mark.slow), "pose_1"])
 def clip(request: pytest.FixtureRequest) -> tuple[Analysis, Document]:
     path = request.getfixturevalue("shared_media") / P13 if request.param == "P13" else POSE_1
     result = analysed(path)

@@ -148,7 +148,9 @@ def test_upload_in_chromium_follows_progress_to_the_result_and_the_person(server
     result_url = desktop.url
     desktop.click('a:has-text("Robin\'s history")')
     wait_for(desktop, "!!document.querySelector('#trend') && document.querySelector('#trend').naturalWidth > 0")
-    assert "Robin" in desktop.inner_text("#person") and "left" in desktop.inner_text("table.history")
+    # The programme view's table: a column per leg ("Left"), the week's best hold in it.
+    table = desktop.inner_text("table.history")
+    assert "Robin" in desktop.inner_text("#person") and "left" in table.lower() and "best of 1" in table
     shot(desktop, "person-desktop")
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     desktop.click("text=delete session")  # the confirmation page; keep the session
