@@ -17,9 +17,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from balance.cli.options import add_pose_options
 from balance.errors import UsageError
 from balance.history.save import check_week
-from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
 
 SOME_FAILED = 9
 
@@ -36,18 +36,8 @@ def add_batch_command(subparsers: Any) -> None:
     b.add_argument("--out", type=Path, required=True, help="results folder: one sub-folder per clip plus the summary")
     b.add_argument("--scheduler", metavar="ADDRESS", help="an existing cluster, e.g. tcp://host:8786 (default: local)")
     b.add_argument("--workers", type=int, help="local cluster: worker processes (default: one per core)")
-    b.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        help=f"pose model: {', '.join(MODEL_NAMES)} or a .task path (default {DEFAULT_MODEL})",
-    )
     b.add_argument("--height-cm", type=float, help="standing height for clips whose manifest row gives none")
-    b.add_argument(
-        "--max-fps",
-        type=float,
-        default=DEFAULT_MAX_FPS,
-        help=f"analyse at most this many frames a second ({DEFAULT_MAX_FPS:g})",
-    )
+    add_pose_options(b, "analyse at most this many frames a second")
     b.add_argument("--no-cache", action="store_true", help="re-run the pose model even if cached")
     b.add_argument("--min-trial-s", type=float, default=3.0, help="shortest one-leg hold scored as a trial, s (3)")
     b.add_argument("--video", action="store_true", help="also write each clip's annotated video (slow)")

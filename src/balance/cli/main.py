@@ -18,11 +18,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from balance.cli.batch import add_batch_command
 from balance.cli.history import add_commands, add_save_options, reference_lines, save_options, save_words
+from balance.cli.options import add_pose_options
 from balance.cli.record import add_record_command
 from balance.cli.serve import add_serve_command
 from balance.config import settings
 from balance.errors import BalanceError
-from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
 from balance.video.writer import DEFAULT_VIDEO_SIZE, MIN_VIDEO_SIZE
 
 # OpenCV's FFmpeg backend prints decoder complaints ("moov atom not found") for damaged files; the
@@ -47,18 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("clip", type=Path, help="video file (mp4, mov, avi, webm, mkv)")
     a.add_argument("--out", type=Path, help="folder for analysis.json and frames.csv (default results/<clip>)")
     a.add_argument("--json", action="store_true", help="print the JSON document instead of the summary")
-    a.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        help=f"pose model: {', '.join(MODEL_NAMES)} or a .task path (default {DEFAULT_MODEL})",
-    )
     a.add_argument("--height-cm", type=float, help="subject's standing height: report sway in cm")
-    a.add_argument(
-        "--max-fps",
-        type=float,
-        default=DEFAULT_MAX_FPS,
-        help=f"analyse at most this many frames a second, 0 for every frame (default {DEFAULT_MAX_FPS:g})",
-    )
+    add_pose_options(a, "analyse at most this many frames a second, 0 for every frame")
     a.add_argument(
         "--workers", type=int, help="parallel pose processes (default: 2 for clips of 6 s or more, on 2 or more cores)"
     )
