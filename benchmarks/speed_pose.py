@@ -37,8 +37,9 @@ from balance.errors import BalanceError
 from balance.measure.trial import measure
 from balance.pipeline import analyze
 from balance.pose import estimate as balance_pose
-from balance.pose.estimate import DEFAULT_MAX_FPS, MIN_PARALLEL_S, resolve_model
+from balance.pose.estimate import DEFAULT_MAX_FPS, resolve_model
 from balance.pose.sides import consistent_sides
+from balance.pose.workers import MIN_PARALLEL_S
 from balance.stance.trials import find_trials
 from balance.video.reader import VideoReader, probe
 

@@ -83,8 +83,13 @@ def _quick_tests_run_no_pose_model(
         ran.append(Path(info.path).name)
         raise RuntimeError("the pose model may not run in a quick test")
 
+    def refuse_start(chunks: Any) -> Any:
+        ran.append(Path(chunks[0].clip.path).name)
+        raise RuntimeError("the pose model may not run in a quick test")
+
     if quick:
         monkeypatch.setattr(balance.pose.estimate, "_run_parallel", refuse)
+        monkeypatch.setattr(balance.pose.estimate, "_start_workers", refuse_start)
     yield
     if not os.environ.get("BALANCE_TEST_POSE_CACHE"):  # a kept folder may be shared with other runs
         now = set(pose_cache.glob("*.npz"))

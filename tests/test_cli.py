@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -381,4 +382,50 @@ def test_video_size_scales_the_annotated_video_and_its_drawing(tmp_path: Path, c
 def test_video_size_below_the_smallest_is_refused(tmp_path: Path, cli: Cli) -> None:
     proc = cli("analyze", POSE_1, "--out", tmp_path / "out", "--video-size", "100")
     assert proc.returncode == 2 and "--video-size" in proc.stderr and "from 240" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# ---- pose processes started before the analysis is imported (issue 20) ------------------------------------------
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every set of pose processes the run starts (balance.pose.estimate._start_workers), kept for a look after."""
+    from balance.pose import estimate
+
+    runs: list[Any] = []
+    real = estimate._start_workers
+
+    def record(chunks: Any) -> Any:
+        runs.append(real(chunks))
+        return runs[-1]
+
+    monkeypatch.setattr(estimate, "_start_workers", record)
+    return runs
+
+
+@pytest.mark.slow
+def test_pose_processes_started_early_are_the_ones_the_analysis_uses(
+    cli: Cli, tmp_path: Path, started: list[Any]
+) -> None:
+    from balance.pose import estimate
+
+    run = cli("analyze", SQUATS, "--out", tmp_path / "out", "--no-cache", "--no-video", "--quiet", "--json")
+    # The squats are refused (no one-leg stance), after the pose stage: what matters is who ran it.
+    assert run.returncode == 5, run.stderr
+    assert len(started) == 1 and not estimate._STARTED
+    assert all(p.returncode == 0 for p in started[0]._procs)  # finished their chunks, were not killed
+
+
+@pytest.mark.slow
+def test_pose_processes_started_early_stop_when_an_option_is_refused(
+    cli: Cli, tmp_path: Path, started: list[Any]
+) -> None:
+    from balance.pose import estimate
+
+    run = cli("analyze", SQUATS, "--out", tmp_path / "out", "--no-cache", "--max-fps", "5")
+    assert_one_line_error(run, 2, "too low", "--max-fps")
+    assert len(started) == 1 and not estimate._STARTED
+    assert all(p.returncode is not None for p in started[0]._procs)  # stopped, not left running
+    assert not Path(started[0]._tmp.name).exists()  # nor their temporary folder
     assert not (tmp_path / "out").exists()

@@ -98,6 +98,20 @@ def _progress_bar(enabled: bool) -> Progress:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from balance.pose import estimate
+
+    if args.side is None:
+        # The pose processes load MediaPipe and the model while this process imports the analysis.
+        estimate.prestart(
+            args.clip, args.model, max_fps=args.max_fps or None, workers=args.workers, use_cache=not args.no_cache
+        )
+    try:
+        return _analyze(args)
+    finally:
+        estimate.discard_started()
+
+
+def _analyze(args: argparse.Namespace) -> int:
     from balance.pipeline import AnalysisOptions, analyze, analyze_pair
     from balance.results.document import json_text
     from balance.results.folder import write_results

@@ -5,14 +5,13 @@ Long clips are split into time chunks run in parallel processes; results are cac
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
-import os
-import subprocess
 import sys
 import tempfile
-import threading
+import types
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -22,12 +21,13 @@ from typing import Any
 import numpy as np
 
 from balance.config import settings
-from balance.errors import ModelError, PoseError
+from balance.errors import BalanceError, ModelError, PoseError
 from balance.files import atomic_path
 from balance.pose.cache import PoseCache
 from balance.pose.landmarker import Landmarker, Poses, detect_steadied, other_boxes, picture
 from balance.pose.landmarks import N_LANDMARKS
 from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
+from balance.pose.workers import Workers, worker_count
 from balance.video.motion import ROW, SceneTracker, as_matrices, chain, person_box
 from balance.video.reader import Frame, VideoInfo, VideoReader, probe
 
@@ -36,9 +36,6 @@ log = logging.getLogger(__name__)
 # The VIDEO-mode tracker needs a few frames to lock on; a worker starting mid-clip runs this long
 # before its chunk and throws the warm-up away, so chunk boundaries do not change the landmarks' source.
 WARMUP_S = 1.0
-# Two processes from 6 s on (two cores): the second one's start runs beside the first's, and its chunk with its
-# warm-up is at most 2/3 of the clip; more CPU, less wait (benchmarks/README.md, issue 20).
-MIN_PARALLEL_S = 6.0
 # Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
 CACHE_VERSION = 12
 # People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE; once someone else was in view, every
@@ -47,8 +44,6 @@ CACHE_VERSION = 12
 CENSUS_EVERY_S = 2.0
 CROWD_CENSUS_S = 0.5
 MAX_PEOPLE = 3
-# Peak resident memory of one pose process: 345 MiB measured with /usr/bin/time on a 1080p clip, full model.
-WORKER_MEMORY = 400 * 2**20
 
 
 @dataclass(frozen=True)
@@ -309,6 +304,7 @@ def estimate_pose(
 
     progress(done, total) is called as frames are processed (total is the header's estimate). `hide`, a
     track of one person in the same clip, is painted over in every frame so that another person is followed.
+    Pose processes that `prestart` started for the same clip and options are taken over.
     """
     info = clip if isinstance(clip, VideoInfo) else probe(clip)
     model_path = resolve_model(model)
@@ -316,18 +312,19 @@ def estimate_pose(
     boxes = person_boxes(hide) if hide is not None else {}
     hidden = hashlib.sha256(repr(sorted(boxes.items())).encode()).hexdigest()[:12] if boxes else "none"
     cache = PoseCache.open(settings().cache_dir) if use_cache else None
-    key = f"{info.sha256[:24]}-{model_sha[:16]}-{max_fps}-{hidden}-v{CACHE_VERSION}.npz"
+    key = _cache_key(info, model_sha, max_fps, hidden)
     if cache is not None and (stored := cache.get(key, PoseTrack.load)) is not None:
         return stored
 
     workers = worker_count(workers, info.duration_s)
+    started = _STARTED.pop(f"{key}-w{workers}", None) if not boxes else None
     expected = _expected_frames(info, max_fps)
     with tempfile.TemporaryDirectory(prefix="balance-hide-") as tmp:
         hide_path = None
         if boxes:
             hide_path = str(Path(tmp) / "boxes.npz")
             np.savez(hide_path, index=np.array(list(boxes)), box=np.array(list(boxes.values())))
-        parts = _run_parallel(info, str(model_path), max_fps, workers, expected, progress, hide_path)
+        parts = _run_parallel(info, str(model_path), max_fps, workers, expected, progress, hide_path, started)
     if not parts or sum(len(p["t"]) for p in parts) == 0:
         raise PoseError("no frames could be analysed", "Check that the file plays in a video player")
     track = _assemble(parts, info, model, model_sha)
@@ -341,33 +338,42 @@ def estimate_pose(
     return track
 
 
-def worker_count(requested: int | None, duration_s: float) -> int:
-    """Pose processes for a clip: as asked, but never more than the cores or the free memory can run at once.
-
-    More processes than cores only queue for them (issue 12: 100 workers ran 10x slower and filled 18 GB).
-    """
-    cores = os.cpu_count() or 1
-    if requested is None:
-        return min(2, cores) if duration_s >= MIN_PARALLEL_S else 1
-    free = available_memory()
-    by_memory = max(1, int(free // WORKER_MEMORY)) if free is not None else requested
-    allowed = min(requested, cores, by_memory)
-    if allowed < requested:
-        why = f"{cores} cores" if allowed == cores or free is None else f"{free / 2**30:.1f} GB of free memory"
-        log.warning("running %d pose processes, not %d: this machine has %s", allowed, requested, why)
-    return allowed
+def _cache_key(info: VideoInfo, model_sha: str, max_fps: float | None, hidden: str) -> str:
+    return f"{info.sha256[:24]}-{model_sha[:16]}-{max_fps}-{hidden}-v{CACHE_VERSION}.npz"
 
 
-def available_memory() -> float | None:
-    """Bytes of memory the system can still give out (Linux MemAvailable); None where it is not known."""
+def prestart(
+    clip: str | Path,
+    model: str = DEFAULT_MODEL,
+    *,
+    max_fps: float | None = DEFAULT_MAX_FPS,
+    workers: int | None = None,
+    use_cache: bool = True,
+) -> None:
+    """Start the clip's pose processes now, so that they import MediaPipe and load the model while the caller
+    imports the analysis (SciPy, matplotlib: about 2.5 s of CPU before the first frame could be run, issue 20);
+    the next `estimate_pose` of the same clip and options takes them over, and `discard_started` (or the
+    interpreter's exit) stops any that nothing took. Only a speed-up: a clip, model or option that
+    `estimate_pose` would refuse starts nothing here, and it raises its error when it is called."""
     try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+        info = probe(clip)
+        model_path = resolve_model(model)
+    except BalanceError:
+        return
+    model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    key = _cache_key(info, model_sha, max_fps, "none")
+    # A stored pose (even one that turns out damaged) is left to estimate_pose.
+    if (workers is not None and workers < 1) or (use_cache and (settings().cache_dir / key).is_file()):
+        return
+    count = worker_count(workers, info.duration_s, warn=False)
+    chunks = _chunks(info, str(model_path), max_fps, count, None)
+    _STARTED.setdefault(f"{key}-w{count}", _start_workers(chunks))
+
+
+def discard_started() -> None:
+    """Stop the pose processes `prestart` started that no analysis took over (the analysis refused its input)."""
+    while _STARTED:
+        _STARTED.popitem()[1].close()
 
 
 def _expected_frames(info: VideoInfo, max_fps: float | None) -> int:
@@ -383,7 +389,10 @@ def _run_parallel(
     expected: int,
     progress: Callable[[int, int], None] | None,
     hide: str | None,
+    started: Workers | None = None,
 ) -> list[dict[str, np.ndarray]]:
+    if started is not None:
+        return started.collect(expected, progress)
     if workers <= 1 or info.duration_s <= 0:
         done = 0
 
@@ -394,72 +403,38 @@ def _run_parallel(
                 progress(done, expected)
 
         return [_run_chunk(_Chunk(info, model_path, 0.0, 0.0, np.inf, max_fps, hide), tick)]
+    return _start_workers(_chunks(info, model_path, max_fps, workers, hide)).collect(expected, progress)
 
+
+def _chunks(info: VideoInfo, model_path: str, max_fps: float | None, workers: int, hide: str | None) -> list[_Chunk]:
+    """The clip cut into one time chunk a pose process (the whole clip for one)."""
+    if workers <= 1 or info.duration_s <= 0:
+        return [_Chunk(info, model_path, 0.0, 0.0, np.inf, max_fps, hide)]
     # Every chunk but the first also runs WARMUP_S before its start: the first is longer by that share, so that all
     # take about as long (10.2 s clip, each alone: 11.6 and 12.3 CPU s, not 10.0 and 14.1; benchmarks/README.md).
     warm = WARMUP_S if info.duration_s > WARMUP_S else 0.0
     share = (info.duration_s + (workers - 1) * warm) / workers
     bounds = np.array([0.0, *(i * share - (i - 1) * warm for i in range(1, workers + 1))])
     bounds[-1] = np.inf  # the header's duration is an estimate: the last chunk runs to the real end
-    chunks = [
+    return [
         _Chunk(info, model_path, max(0.0, lo - WARMUP_S) if i else 0.0, lo if i else 0.0, hi, max_fps, hide)
         for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
     ]
-    return _run_workers(chunks, expected, progress)
 
 
-def _run_workers(
-    chunks: list[_Chunk], expected: int, progress: Callable[[int, int], None] | None
-) -> list[dict[str, np.ndarray]]:
-    """Run each chunk in its own `python -m balance.pose.estimate` process and collect the results.
+def _start_workers(chunks: list[_Chunk]) -> Workers:
+    return Workers([c.to_json() for c in chunks])
 
-    Plain subprocesses rather than multiprocessing: spawn-based pools re-import the caller's main
-    module, which breaks any script without an `if __name__ == "__main__"` guard.
-    """
-    counts = [0] * len(chunks)
-    with tempfile.TemporaryDirectory(prefix="balance-pose-") as tmp:
-        outs = [Path(tmp) / f"chunk{i}.npz" for i in range(len(chunks))]
-        debug = settings().debug
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "balance.pose.estimate", c.to_json(), str(out)],
-                stdout=subprocess.PIPE,
-                stderr=None if debug else subprocess.DEVNULL,
-                text=True,
-            )
-            for c, out in zip(chunks, outs, strict=True)
-        ]
 
-        def follow(i: int) -> None:
-            stream = procs[i].stdout
-            assert stream is not None
-            for _ in stream:  # one line per analysed frame
-                counts[i] += 1
-
-        readers = [threading.Thread(target=follow, args=(i,), daemon=True) for i in range(len(procs))]
-        for r in readers:
-            r.start()
-        try:
-            while any(r.is_alive() for r in readers):
-                for r in readers:
-                    r.join(timeout=0.25)
-                if progress is not None:
-                    progress(sum(counts), expected)
-            codes = [p.wait() for p in procs]
-        finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.kill()
-        if any(codes):
-            raise RuntimeError(f"pose worker failed (exit codes {codes}); rerun with BALANCE_DEBUG=1 to see why")
-        parts = []
-        for out in outs:
-            with np.load(out) as data:
-                parts.append({k: data[k] for k in data.files})
-        return parts
+# Pose processes `prestart` started, by cache key and process count, until `estimate_pose` takes them over.
+_STARTED: dict[str, Workers] = {}
+atexit.register(discard_started)
 
 
 def _worker_main(spec: str, out: str) -> None:
+    # MediaPipe's package imports its drawing helpers, and they matplotlib.pyplot, which a pose process never
+    # uses: a placeholder saves 0.3 s of CPU in every process (0.71 -> 0.41 s to import MediaPipe, issue 20).
+    sys.modules.setdefault("matplotlib.pyplot", types.ModuleType("matplotlib.pyplot"))
     chunk = _Chunk.from_json(spec)
 
     def tick() -> None:
