@@ -21,6 +21,7 @@ import numpy as np
 
 from balance.errors import BalanceError
 from balance.pipeline import Analysis, analyze
+from balance.pose.models import DEFAULT_MAX_FPS
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media" / "positive"
@@ -430,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fast", action="store_true", help="only the tests' subset (P5, P9, P13 and their variants)")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--pose2sim", action="store_true", help="only the single-view vs 3-D comparison")
+    ap.add_argument("--max-fps", type=float, default=DEFAULT_MAX_FPS, help="analysis rate (frames a second)")
     args = ap.parse_args(argv)
     if args.pose2sim:
         print("\n".join(pose2sim_agreement()))
@@ -440,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
             missing.append(label.name)
             continue
         try:
-            result: Analysis | BalanceError = analyze(label.path)
+            result: Analysis | BalanceError = analyze(label.path, max_fps=args.max_fps)
         except BalanceError as exc:
             result = exc
         judged.append(judge(label, result))

@@ -22,6 +22,7 @@ import pytest
 
 from balance.live.recording import FRAGMENT_FRAMES
 from balance.pose.estimate import resolve_model
+from balance.pose.models import DEFAULT_MAX_FPS, analysed_fps, rate_limit
 from balance.video.reader import VideoReader
 
 from .conftest import SAMPLES, run_cli
@@ -82,6 +83,25 @@ def test_max_fps_below_what_carries_the_low_pass_is_refused_with_the_minimum(tmp
 def test_max_fps_that_thins_this_clip_too_far_names_the_least_that_works(tmp_path: Path) -> None:
     # 14 frames a second of a 30 fps clip keeps one frame in three: 10 per second.
     assert_one_line(analyze(S, tmp_path / "out", "--max-fps", "14"), 2, "one frame in 3", "at least 15")
+
+
+@pytest.mark.parametrize(
+    ("clip_fps", "limit", "analysed"),
+    [
+        (30.0, 15.0, 15.0),  # one frame in 2
+        (23.976, 15.0, 11.988),  # one frame in 2: within 1 % of the minimum
+        (60.0, 15.0, 15.0),  # one frame in 4
+        (20.0, None, 20.0),  # one frame in 2 would be 10 a second: every frame instead
+        (10.0, 15.0, 10.0),  # a slow clip is never thinned
+    ],
+)
+def test_the_default_rate_thins_a_clip_but_never_below_what_carries_the_low_pass(
+    clip_fps: float, limit: float | None, analysed: float
+) -> None:
+    assert rate_limit(DEFAULT_MAX_FPS, clip_fps) == limit
+    assert analysed_fps(limit, clip_fps) == pytest.approx(analysed)
+    # A limit the user gives is kept as given (and refused by the options when too thin: the tests above).
+    assert rate_limit(14.0, clip_fps) == 14.0
 
 
 @pytest.mark.parametrize("rate", ["-1", "nan"])

@@ -13,10 +13,11 @@ from scipy.stats import norm
 
 from balance.assess.assessment import assess
 from balance.assess.tripod import HOLDS_SD, VIEW_SD, headline, middle_band, weight_answer
-from balance.measure.trial import clip_vertical, measure
+from balance.measure.trial import clip_vertical, foot_wander, measure
 from balance.measure.vertical import Vertical, camera_vertical, level
 from balance.pose import landmarks as lm
 from balance.pose.sides import repair_sides
+from balance.pose.steady import CameraMotion
 from balance.stance.trials import find_trials
 
 from .synthetic import (
@@ -144,6 +145,52 @@ def test_a_slide_that_stays_is_foot_shifting() -> None:
     (flag,) = [f for f in a.flags if f.code == "foot_shift"]
     assert any(a <= 7.2 and b >= 6.9 for a, b in flag.times)
     assert flag.bess_error
+
+
+def _analyse_filmed(xy: np.ndarray, pan_px: np.ndarray):
+    """`xy` in the scene's coordinates, filmed by a camera whose picture moved by pan_px (N, 2) over the scene."""
+    track = track_from_xy(T, xy, jitter_px=0.2)
+    to_scene = np.tile(np.eye(3), (N, 1, 1))
+    to_scene[:, :2, 2] = pan_px
+    motion = CameraMotion(T, to_scene, np.ones(N, bool), FIGURE.width, FIGURE.height, "corrected")
+    timeline = find_trials(track)
+    trial = hold_trial(T)
+    sway = measure(track, trial, None, clip_vertical(track, timeline.state, (trial,)), camera=motion)
+    return {f.code for f in assess(track, sway).flags}
+
+
+def test_a_foot_that_stood_still_in_the_picture_is_not_shifting_whatever_the_correction_says() -> None:
+    # The corrected landmarks slide 0.1 leg lengths at 7 s, but only because the camera's fit moved by exactly
+    # that (it followed a passer-by's clothes): in the picture the foot never moved.
+    slide = np.column_stack([0.1 * L * np.clip((T - 7.0) / 0.2, 0.0, 1.0), np.zeros(N)])
+    assert "foot_shift" not in _analyse_filmed(_hold(shift=slide), slide)
+    # The same slide filmed by a camera that panned slowly moved in the picture too: flagged.
+    pan = np.column_stack([np.linspace(0.0, 0.3 * L, N), np.zeros(N)])
+    assert "foot_shift" in _analyse_filmed(_hold(shift=slide), pan)
+
+
+def _flags_seen_by(camera: str, xy: np.ndarray) -> tuple[str, set[str]]:
+    """The camera's verdict once the person was looked at, and the flags, for a clip whose scene gave `camera`."""
+    track = track_from_xy(T, xy, jitter_px=0.2)
+    motion = CameraMotion(T, np.tile(np.eye(3), (N, 1, 1)), np.zeros(N, bool), FIGURE.width, FIGURE.height, camera)
+    trial = hold_trial(T)
+    motion = motion.seen_moving(foot_wander(track, trial))
+    sway = measure(track, trial, None, clip_vertical(track, find_trials(track).state, (trial,)), camera=motion)
+    return motion.verdict, {f.code for f in assess(track, sway).flags}
+
+
+def test_a_picture_that_moved_where_the_background_cannot_show_it_leaves_the_sway_unjudged() -> None:
+    wobble = 0.05 * L * np.sin(2 * np.pi * 1.5 * T)
+    # A still camera before a plain wall: the planted foot stays put in the picture, the wobble is judged.
+    verdict, flags = _flags_seen_by("unknown", _hold(sway=wobble))
+    assert verdict == "unknown" and "wobble" in flags
+    # The same hold filmed by a hand that drifts (the whole picture, foot included, 0.1 leg lengths at 0.3 Hz).
+    drift = np.column_stack([0.1 * L * np.sin(2 * np.pi * 0.3 * T), np.zeros(N)])
+    verdict, flags = _flags_seen_by("unknown", _hold(sway=wobble, shift=drift))
+    assert verdict == "moved"
+    assert {"wobble", "fast_wobble", "instability", "foot_shift"}.isdisjoint(flags)
+    # A background that could be followed is believed: the drift there would have been found and taken out.
+    assert _flags_seen_by("still", _hold(sway=wobble, shift=drift))[0] == "still"
 
 
 # --- the weight's side ---------------------------------------------------------------------------------------

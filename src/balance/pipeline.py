@@ -16,10 +16,17 @@ from balance.assess.assessment import Assessment, assess
 from balance.assess.flags import Flag, asymmetry_flags
 from balance.errors import BalanceError, StanceError, UsageError
 from balance.measure.signals import LOWPASS_HZ
-from balance.measure.trial import SwayMetrics, clip_vertical, measure
+from balance.measure.trial import SwayMetrics, clip_vertical, foot_wander, measure
 from balance.pose.crowd import leave_out_crowded
 from balance.pose.estimate import PoseTrack, estimate_pose
-from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL
+from balance.pose.models import (
+    DEFAULT_MAX_FPS,
+    DEFAULT_MODEL,
+    MIN_ANALYSIS_FPS,
+    RATE_TOLERANCE,
+    analysed_fps,
+    rate_limit,
+)
 from balance.pose.sides import repair_sides
 from balance.pose.steady import CameraMotion, camera_motion, steady
 from balance.pose.upright import require_upright
@@ -47,13 +54,6 @@ class Analysis:
     camera: CameraMotion | None = None
 
 
-# The sway signals are low-passed at LOWPASS_HZ (measure/signals.py); a sampled signal carries frequencies
-# below half its rate (Nyquist), and a Butterworth cut-off at 5/6 of Nyquist still has room to roll off:
-# 12 frames a second is the least rate an analysis may use.
-MIN_MAX_FPS = 2.4 * LOWPASS_HZ
-# Frame rates in headers are rounded (23.976 for 24000/1001): a rate within 1 % of the minimum passes.
-_RATE_TOLERANCE = 0.01
-_RATE_EPS = 1e-6
 # Standing heights a person tested here may have: a young child to the tallest adults recorded; outside
 # it the number is a typo (metres, inches) and would scale sway into cm wrongly.
 MIN_HEIGHT_CM, MAX_HEIGHT_CM = 80.0, 250.0
@@ -74,14 +74,14 @@ class AnalysisOptions:
         if self.max_fps is not None and not (math.isfinite(self.max_fps) and self.max_fps > 0):
             raise UsageError(
                 f"a frame-rate limit of {self.max_fps:g} is not a number of frames per second",
-                f"Give a positive number, at least {MIN_MAX_FPS:g} (the default is {DEFAULT_MAX_FPS:g})",
+                f"Give a positive number, at least {MIN_ANALYSIS_FPS:g} (the default is {DEFAULT_MAX_FPS:g})",
                 option="max_fps",
             )
-        if self.max_fps is not None and self.max_fps < MIN_MAX_FPS:
+        if self.max_fps is not None and self.max_fps < MIN_ANALYSIS_FPS:
             raise UsageError(
                 f"a frame-rate limit of {self.max_fps:g} per second is too low to carry the sway signals, which are "
                 f"low-passed at {LOWPASS_HZ:g} Hz",
-                f"Give at least {MIN_MAX_FPS:g} frames per second (the default is {DEFAULT_MAX_FPS:g})",
+                f"Give at least {MIN_ANALYSIS_FPS:g} frames per second (the default is {DEFAULT_MAX_FPS:g})",
                 option="max_fps",
             )
         if self.workers is not None and self.workers < 1:
@@ -101,19 +101,16 @@ class AnalysisOptions:
                 option="height_cm",
             )
 
-    def analysed_fps(self, clip: VideoInfo) -> float:
-        """The rate the clip is analysed at: the reader keeps every k-th frame, k the least that stays under max_fps."""
-        fps = clip.fps_nominal
-        if not self.max_fps or fps <= self.max_fps:
-            return fps
-        return fps / math.ceil(fps / self.max_fps - _RATE_EPS)
+    def rate_limit(self, clip: VideoInfo) -> float | None:
+        """The limit this clip's frames are thinned by (balance.pose.models.rate_limit)."""
+        return rate_limit(self.max_fps, clip.fps_nominal)
 
     def check_rate(self, clip: VideoInfo) -> None:
         """Refuse a limit that thins this clip to too few frames a second for the low-pass (UsageError)."""
-        rate = self.analysed_fps(clip)
-        if rate >= MIN_MAX_FPS * (1 - _RATE_TOLERANCE) or rate >= clip.fps_nominal:
+        rate = analysed_fps(self.rate_limit(clip), clip.fps_nominal)
+        if rate >= MIN_ANALYSIS_FPS * (1 - RATE_TOLERANCE) or rate >= clip.fps_nominal:
             return
-        k = math.floor(clip.fps_nominal / (MIN_MAX_FPS * (1 - _RATE_TOLERANCE)))
+        k = math.floor(clip.fps_nominal / (MIN_ANALYSIS_FPS * (1 - RATE_TOLERANCE)))
         raise UsageError(
             f"a frame-rate limit of {self.max_fps:g} keeps one frame in {round(clip.fps_nominal / rate)} "
             f"of this {clip.fps_nominal:.2f} fps clip, {rate:.1f} per second: too few for the {LOWPASS_HZ:g} Hz "
@@ -175,7 +172,13 @@ def analyze(
         if crowd:
             raise type(exc)(f"{exc.what} ({crowd.split(':')[0]})", exc.todo) from exc
         raise
-    notes = [n for n in (crowd, passed) if n]
+    camera = camera.seen_moving(max(foot_wander(track, t) for t in trials))
+    moved = (
+        "the standing foot moved across the picture, so the camera moved, and the background is too plain to "
+        "follow it: its motion is in the sway, so wobble, near losses of balance and foot shifts are not judged "
+        "(the score includes it); prop the phone up, or film where the background has some texture"
+    )
+    notes = [n for n in (crowd, passed, moved if not camera.sway_judgeable else "") if n]
     if track.truncated:
         notes.append(
             f"the clip is damaged: only the first {track.t[-1]:.1f} s of about {clip.duration_s:.1f} s "
@@ -183,7 +186,8 @@ def analyze(
         )
     if not track.timestamps_from_container:
         notes.append("the container has no usable timestamps; times assume its nominal frame rate")
-    if max_fps and clip.fps_nominal > max_fps * 1.05:
+    limit = opts.rate_limit(clip)
+    if limit and clip.fps_nominal > limit * 1.05:
         notes.append(
             f"analysed at {track.fps:.1f} of the clip's {clip.fps_nominal:.1f} frames per second "
             "(sway lies below 5 Hz; see README)"

@@ -4,7 +4,7 @@ which flags apply and the stability score. Pure functions over a trial's landmar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from balance.assess.decompose import Decomposition, decompose
@@ -13,6 +13,7 @@ from balance.assess.score import Score, stability_score
 from balance.assess.tripod import TripodEstimate, estimate_tripod
 from balance.measure.trial import SwayMetrics, trial_window
 from balance.pose.estimate import PoseTrack
+from balance.pose.steady import in_picture
 
 
 @dataclass(frozen=True)
@@ -35,5 +36,10 @@ def assess(track: PoseTrack, sway: SwayMetrics) -> Assessment:
     w = trial_window(track, sway.trial, sway.vertical)
     deco = decompose(w, sway.view)
     tripod = estimate_tripod(w, sway.view, sway.vertical, sway.camera.residual_px if sway.camera else 0.0)
-    flags = trial_flags(w, sway, deco, tripod)
+    as_filmed = None
+    if sway.camera is not None and sway.camera.corrected:
+        # The same frames as the camera saw them, before its motion was taken out (for the foot shift's check).
+        filmed = replace(track, image_xy=in_picture(sway.camera, track.image_xy))
+        as_filmed = trial_window(filmed, sway.trial, sway.vertical)
+    flags = trial_flags(w, sway, deco, tripod, as_filmed)
     return Assessment(deco, tripod, flags, stability_score(sway, flags))

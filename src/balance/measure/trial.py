@@ -5,6 +5,7 @@ Pure functions: PoseTrack + Trial -> SwayMetrics (centre of mass, hip, shoulders
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +179,18 @@ def trial_window(track: PoseTrack, trial: Trial, vertical: Vertical = LEVEL) -> 
     fs = min(MAX_FS, round(track.fps, 3)) if track.fps else MAX_FS
     # World landmarks share the camera's axes (y down): the same roll turns them upright.
     return Window(track.t[sl], xy, level(track.world[sl], vertical.roll_deg), valid, fs, trial.stance_leg)
+
+
+def foot_wander(track: PoseTrack, trial: Trial) -> float:
+    """Side-to-side SD of the standing foot (heel, ankle, toe) in the picture over the trial, low-passed as the
+    sway is, in leg lengths: how far a planted foot moved across the picture (pose/steady.py FOOT_WANDER_SD)."""
+    w = trial_window(track, trial)
+    legs = float(np.nanmedian(leg_length(w.xy, w.stance)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with no pose: not valid, bridged by clean()
+        foot = np.nanmean(w.xy[:, list(lm.FOOT[w.stance]), 0], axis=1) / legs
+    _, x, _ = clean(w.t, foot, w.valid, w.fs)
+    return float(np.std(x))
 
 
 def clip_vertical(track: PoseTrack, state: np.ndarray, trials: tuple[Trial, ...]) -> Vertical:

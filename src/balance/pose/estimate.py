@@ -26,7 +26,7 @@ from balance.files import atomic_path
 from balance.pose.cache import PoseCache
 from balance.pose.landmarker import Landmarker, Poses, detect_steadied, other_boxes, picture
 from balance.pose.landmarks import N_LANDMARKS
-from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
+from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES, rate_limit
 from balance.pose.workers import Workers, worker_count
 from balance.video.motion import ROW, SceneTracker, as_matrices, chain, person_box
 from balance.video.reader import Frame, VideoInfo, VideoReader, probe
@@ -307,6 +307,7 @@ def estimate_pose(
     Pose processes that `prestart` started for the same clip and options are taken over.
     """
     info = clip if isinstance(clip, VideoInfo) else probe(clip)
+    max_fps = rate_limit(max_fps, info.fps_nominal)
     model_path = resolve_model(model)
     model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
     boxes = person_boxes(hide) if hide is not None else {}
@@ -360,6 +361,7 @@ def prestart(
         model_path = resolve_model(model)
     except BalanceError:
         return
+    max_fps = rate_limit(max_fps, info.fps_nominal)
     model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
     key = _cache_key(info, model_sha, max_fps, "none")
     # A stored pose (even one that turns out damaged) is left to estimate_pose.

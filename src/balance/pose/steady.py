@@ -30,6 +30,11 @@ MIN_TRACKED_SHARE = 0.6
 # foot above all, is not judged: a chain of fits this long drifts by more than a foot shift's threshold
 # (0.04 leg lengths, assess/flags.py); the numbers are the tool's choice.
 TOO_MUCH_SHIFT, TOO_MUCH_ZOOM, TOO_MUCH_TURN_DEG = 0.25, 0.25, 10.0
+# With the background too plain to follow, the person tells whether the picture moved: a planted foot stays put in
+# a still camera's picture. Its position (heel, ankle and toe, low-passed at 5 Hz) wanders side to side with an SD
+# of at most 0.016 leg lengths on every still-camera clip and copy of the labelled set, and 0.040-0.081 on their
+# hand-held copies (benchmarks/README.md, "Filmed the way people film"): beyond 0.025 the picture moved.
+FOOT_WANDER_SD = 0.025
 # The motion over time in the document is given at this rate (the fits themselves are per analysed frame).
 SERIES_HZ = 5.0
 
@@ -38,6 +43,8 @@ VERDICTS = {
     "corrected": "camera moved: corrected",
     "too_much": "the camera moved too much to judge the standing foot",
     "unknown": "the background is too plain to follow the camera: whether it moved is not known",
+    "moved": "the picture moved (the standing foot moved across it) and the background is too plain to follow "
+    "the camera: the sway is not judged",
     "not_measured": "camera motion was not measured",
 }
 
@@ -55,7 +62,7 @@ class CameraMotion:
     tracked: np.ndarray
     width: int
     height: int
-    verdict: str  # still, corrected, too_much, unknown, not_measured
+    verdict: str  # still, corrected, too_much, unknown, moved, not_measured
     residual_px: float = 0.0  # median misfit of the scene's corners to the fitted motion (trusted frames), px
 
     @property
@@ -66,6 +73,18 @@ class CameraMotion:
     def foot_judgeable(self) -> bool:
         """Whether the planted foot's moves can be told from the camera's (too much motion or none known: no)."""
         return self.verdict in ("still", "corrected")
+
+    @property
+    def sway_judgeable(self) -> bool:
+        """Whether the sway is the person's: no, where the picture moved in a way the background could not show."""
+        return self.verdict != "moved"
+
+    def seen_moving(self, foot_wander_sd: float) -> CameraMotion:
+        """This motion told by the person where the scene could not tell it: `foot_wander_sd`, the largest side-to-
+        side SD of a trial's standing foot in the picture (leg lengths), beyond FOOT_WANDER_SD means it moved."""
+        if self.verdict == "unknown" and foot_wander_sd > FOOT_WANDER_SD:
+            return replace(self, verdict="moved")
+        return self
 
     def series(self) -> dict[str, np.ndarray]:
         """The picture's motion over time: shift of the frame's centre (share of the frame's width and height,
@@ -98,6 +117,7 @@ class CameraMotion:
             "words": VERDICTS[self.verdict],
             "corrected": self.corrected,
             "foot_judged": self.foot_judgeable,
+            "sway_judged": self.sway_judgeable,
             "tracked_share": round(float(self.tracked.mean()), 3) if len(self.tracked) else 0.0,
             "shift_range": round(shift, 4),
             "zoom_range": round(zoom, 4),
@@ -110,6 +130,12 @@ class CameraMotion:
                 "landmark mapped into the first frame's picture before anything was measured"
                 if self.corrected
                 else "corners of the scene outside the person followed by optical flow (balance/video/motion.py)"
+                + (
+                    "; too few to follow, and the standing foot wandered across the picture by more than a planted "
+                    f"foot does (side-to-side SD above {FOOT_WANDER_SD} leg lengths): the picture moved"
+                    if self.verdict == "moved"
+                    else ""
+                )
             ),
             "units": {
                 "shift": "share of the frame's width (x) and height (y), + right and down",

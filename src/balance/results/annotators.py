@@ -206,7 +206,11 @@ class TimerAnnotator:
 
 
 # What the picture says of the camera's motion (pose/steady.py): only where it was taken out or hides something.
-MOTION_NOTES = {"corrected": "camera moved: corrected", "too_much": "camera moved too much: foot not judged"}
+MOTION_NOTES = {
+    "corrected": "camera moved: corrected",
+    "too_much": "camera moved too much: foot not judged",
+    "moved": "camera moved: sway not judged",
+}
 
 
 def roll_note(at: Moment) -> str | None:

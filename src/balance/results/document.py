@@ -95,7 +95,7 @@ class Facing:
 class CameraMotion:
     """The camera's own motion found from the scene and removed from the landmarks (pose/steady.py)."""
 
-    verdict: str  # still, corrected, too_much, unknown, not_measured
+    verdict: str  # still, corrected, too_much, unknown, moved, not_measured
     words: str
     corrected: bool
     foot_judged: bool  # whether the planted foot's moves could be told from the camera's
@@ -107,6 +107,7 @@ class CameraMotion:
     series: dict[str, tuple[float, ...]]  # t_s, shift_x, shift_y, zoom, turn_deg at about 5 Hz
     method: str
     units: Words
+    sway_judged: bool = True  # whether the sway is the person's (moved: the picture moved, and nothing showed how)
 
 
 @dataclass(frozen=True)

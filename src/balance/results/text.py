@@ -110,7 +110,7 @@ def summary(analysis: Analysis) -> str:
 
 def _camera_lines(camera: CameraMotion | None) -> list[str]:
     """What the camera's own motion did to the result, where it did anything (pose/steady.py)."""
-    if camera is None or camera.verdict in ("still", "not_measured"):
+    if camera is None or camera.verdict in ("still", "not_measured", "moved"):  # moved: said in the notes
         return []
     shift, zoom, turn = camera.ranges()
     moved = (
