@@ -156,6 +156,16 @@ def _dip(t: np.ndarray, centre: float, bottom_s: float, depth: float, ramp_s: fl
     return lift_profile(t, centre - half, centre + half, depth, ramp_s)
 
 
+def test_a_standing_foot_whose_landmarks_jump_keeps_the_hold(t13: np.ndarray, hold: np.ndarray) -> None:
+    """The standing foot's landmarks thrown about for 1 s (longer than MAX_DROPOUT_S: a covered face throws the
+    whole skeleton) while the free foot stays up: the same leg still stands, as a person watching sees."""
+    jump = 0.3 * LEG_PX * np.sin(2 * np.pi * 3.0 * (t13 - 5.0)) * between(t13, 5.0, 6.0)
+    (trial,) = _trials(make_track(t13, lift_right=hold, foot_dx_left=jump))
+    assert trial.stance_leg == "left"
+    assert trial.lift_off_s == pytest.approx(HOLD[0], abs=0.1)
+    assert trial.touch_down_s == pytest.approx(HOLD[1], abs=0.15)
+
+
 @pytest.mark.parametrize(
     ("bottom_s", "swinging", "n_trials"),
     [

@@ -83,8 +83,10 @@ class StanceRule:
             return "unknown"
         if abs(gap) >= FOOT_UP:
             side = "left" if gap > 0 else "right"
-            if foot_speed[side] > STANCE_FOOT_SPEED:
-                # A stance foot is planted; a low foot that is moving is a swing seen in perspective.
+            if foot_speed[side] > STANCE_FOOT_SPEED and side != self.current:
+                # A stance foot is planted; a low foot that is moving is a swing seen in perspective. The foot
+                # that already stands, still the lower with the other one up, is not a swing: its landmarks
+                # jumping (a face covered for a second throws the whole skeleton) or a hop keep the stance.
                 return "unknown"
             self.current = side
             self.low_since = self.slow_since = None
