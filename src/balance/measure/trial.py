@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from balance.measure.body import (
     LEG_LENGTH_PER_HEIGHT,
@@ -38,6 +39,16 @@ PRE_LANDING_S = 0.25
 # cross-dissolve or a partial body whose landmarks are unreliable, so it is left out too.
 PRE_LOSS_S = 0.5
 MIN_ANALYSED_S = 2.0
+# A planted foot stays where it is, and one that shifts stays at its new place. The standing foot's landmarks
+# further than this from their centred running median over LOST_FOOT_S (more than half the window away, so for
+# under a second) are the pose model losing the foot (a covered face throws the whole skeleton; the legs' labels
+# blend for a few frames), not the foot moving: those frames are not measured and are bridged as dropouts. A shift
+# (a step to a new place) leaves the centred median at once and is kept whatever its size; 0.15 leg lengths (about
+# 13 cm) is 2.5 times the foot-shift flag's line (assess/flags.py FOOT_SHIFT_LEGS) and far above the planted foot's
+# landmark jitter (under 0.02 leg lengths on the still clips; benchmarks/README.md, "Real clips
+# filmed as people film").
+LOST_FOOT_LEGS = 0.15
+LOST_FOOT_S = 2.0
 # Metrics are computed on a uniform grid at the clip's own rate, capped at 30 Hz (>= 6x the low-pass).
 MAX_FS = 30.0
 MIN_VISIBILITY = 0.5
@@ -177,8 +188,25 @@ def trial_window(track: PoseTrack, trial: Trial, vertical: Vertical = LEVEL) -> 
     core = [lm.SHOULDER["left"], lm.SHOULDER["right"], lm.HIP["left"], lm.HIP["right"], *lm.FOOT[trial.stance_leg]]
     valid = np.all(vis[:, core] >= MIN_VISIBILITY, axis=1) & np.isfinite(xy[:, 0, 0])
     fs = min(MAX_FS, round(track.fps, 3)) if track.fps else MAX_FS
+    valid &= ~foot_lost(xy, trial.stance_leg, fs)
     # World landmarks share the camera's axes (y down): the same roll turns them upright.
     return Window(track.t[sl], xy, level(track.world[sl], vertical.roll_deg), valid, fs, trial.stance_leg)
+
+
+def foot_lost(xy: np.ndarray, stance: str, fs: float) -> np.ndarray:
+    """Per frame: the standing foot's landmarks away from where the foot stands, for less than a second."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with no pose: NaN, invalid anyway
+        foot = np.nanmean(xy[:, list(lm.FOOT[stance])], axis=1)
+        legs = float(np.nanmedian(leg_length(xy, stance)))
+    seen = np.all(np.isfinite(foot), axis=1)
+    lost = np.zeros(len(xy), dtype=bool)
+    if seen.sum() < 3 or not np.isfinite(legs) or legs <= 0:
+        return lost
+    size = max(3, int(LOST_FOOT_S * fs) | 1)
+    where = np.column_stack([median_filter(foot[seen, k], size=size, mode="nearest") for k in range(2)])
+    lost[seen] = np.linalg.norm(foot[seen] - where, axis=1) > LOST_FOOT_LEGS * legs
+    return lost
 
 
 def foot_wander(track: PoseTrack, trial: Trial) -> float:
