@@ -80,14 +80,19 @@ def pose1_video(tmp_path_factory: pytest.TempPathFactory) -> tuple[Analysis, ann
 
 
 @pytest.mark.slow
-def test_same_length_rate_and_size_as_the_source(pose1_video: tuple[Analysis, annotate.Encoded]) -> None:
+def test_the_measured_frames_at_their_rate_and_the_sources_size(
+    pose1_video: tuple[Analysis, annotate.Encoded],
+) -> None:
+    """The 30 fps clip analysed at 15: the video is its 60 measured frames, at 15 a second (as long as the clip)."""
     analysis, encoded = pose1_video
     with VideoReader(POSE_1) as reader:
         source = sum(1 for _ in reader)
     out = _frames(encoded.path)
-    assert encoded.frames == source == len(out) == 120
+    assert source == analysis.track.frames_in_clip == 120
+    assert encoded.frames == len(out) == len(analysis.track) == 60
     cap = cv2.VideoCapture(str(encoded.path))
-    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(analysis.clip.fps_nominal, abs=0.01)
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(analysis.track.fps, abs=0.01)
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(15.0, abs=0.05)
     cap.release()
     assert out[0].shape[:2] == (analysis.clip.height, analysis.clip.width)
 
@@ -106,9 +111,10 @@ def test_browser_codec_when_ffmpeg_is_there(pose1_video: tuple[Analysis, annotat
 def test_overlay_on_the_skeleton_and_not_far_from_the_body(pose1_video: tuple[Analysis, annotate.Encoded]) -> None:
     analysis, encoded = pose1_video
     source, out = _frames(POSE_1), _frames(encoded.path)
-    for i in (10, 60, 110):
-        diff = np.abs(source[i].astype(np.int16) - out[i].astype(np.int16)).max(axis=2)
-        on, far = _skeleton_and_far_masks(analysis.track.image_xy[i], *diff.shape)
+    for k in (5, 30, 55):  # the video's k-th frame: the k-th measured one
+        i = int(analysis.track.frame_index[k])
+        diff = np.abs(source[i].astype(np.int16) - out[k].astype(np.int16)).max(axis=2)
+        on, far = _skeleton_and_far_masks(analysis.track.image_xy[k], *diff.shape)
         assert on.sum() > 500 and far.sum() > 20_000
         assert diff[on].mean() > 40, f"frame {i}: no skeleton drawn"
         # Re-encoding alone moves pixels by a few levels (about 3.6 measured); drawing moves them by 100+.
@@ -116,7 +122,8 @@ def test_overlay_on_the_skeleton_and_not_far_from_the_body(pose1_video: tuple[An
 
 
 @pytest.mark.slow
-def test_frames_skipped_by_max_fps_borrow_the_nearest_pose(tmp_path: Path) -> None:
+def test_the_video_shows_each_measured_frame_with_its_own_pose(tmp_path: Path) -> None:
+    """A track of every other measured frame: the video is those frames, in order, each with its own skeleton."""
     full = _analysis(POSE_1)
     keep = slice(None, None, 2)
     per_frame = ("t", "frame_index", "image_xy", "image_z", "visibility", "presence", "world")
@@ -125,12 +132,13 @@ def test_frames_skipped_by_max_fps_borrow_the_nearest_pose(tmp_path: Path) -> No
     thinned = dataclasses.replace(full, track=track, timeline=timeline, trials=(), assessments=())
     encoded, _ = write_annotated(thinned, tmp_path / "thin.mp4", flags=())
     out, source = _frames(encoded.path), _frames(POSE_1)
-    assert len(out) == len(source) == 120
-    i = 61  # not analysed: drawn with frame 60's pose or frame 62's
-    diff = np.abs(source[i].astype(np.int16) - out[i].astype(np.int16)).max(axis=2)
-    on, _ = _skeleton_and_far_masks(full.track.image_xy[i], *diff.shape)
-    assert diff[on].mean() > 40
-    assert Overlay(thinned).nearest(full.track.t[i]) in (30, 31)
+    assert len(out) == len(track) == len(full.track) // 2 == 30 and len(source) == 120
+    for k in (5, 16, 29):
+        i = int(track.frame_index[k])  # the source frame the video's k-th frame shows
+        diff = np.abs(source[i].astype(np.int16) - out[k].astype(np.int16)).max(axis=2)
+        on, far = _skeleton_and_far_masks(track.image_xy[k], *diff.shape)
+        assert diff[on].mean() > 40, f"video frame {k}: no skeleton on source frame {i}"
+        assert diff[far].mean() < 8, f"video frame {k} is not source frame {i}"
 
 
 @pytest.mark.slow
@@ -162,8 +170,8 @@ def test_flags_in_reads_times_and_whole_trial_flags() -> None:
 @pytest.mark.slow
 def test_a_flag_shows_near_its_body_part_only_while_it_lasts() -> None:
     analysis = _analysis(POSE_1)
-    frame = _frames(POSE_1)[60]
-    t = float(analysis.track.t[60])
+    frame = _frames(POSE_1)[int(analysis.track.frame_index[30])]
+    t = float(analysis.track.t[30])
     flag = ShownFlag("hip_drop", "hip drop 5 deg", t - 0.5, t + 0.5, "hip")
     plain = Overlay(analysis).draw(frame, t)
     flagged = Overlay(analysis, [flag])
@@ -172,7 +180,7 @@ def test_a_flag_shows_near_its_body_part_only_while_it_lasts() -> None:
     diff = np.abs(during.astype(np.int16) - plain.astype(np.int16)).max(axis=2)
     ys, xs = np.nonzero(diff > 30)
     assert len(ys) > 300
-    free_hip = analysis.track.image_xy[60, lm.HIP[lm.other(analysis.trials[0].trial.stance_leg)]]
+    free_hip = analysis.track.image_xy[30, lm.HIP[lm.other(analysis.trials[0].trial.stance_leg)]]
     h = frame.shape[0]
     # The label and its leader line sit within about a third of the picture of the hip.
     assert np.all(np.abs(ys - free_hip[1]) < 0.2 * h)
@@ -184,7 +192,7 @@ def test_opencv_fallback_when_no_ffmpeg(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(writer, "ffmpeg_with_x264", lambda: None)
     encoded, _ = write_annotated(_analysis(POSE_1), tmp_path / "a.mp4", flags=())
     assert encoded.codec == "mpeg4" and "browser" in (encoded.note or "")
-    assert len(_frames(encoded.path)) == 120
+    assert len(_frames(encoded.path)) == 60  # the measured frames (the 30 fps clip analysed at 15)
     assert list(tmp_path.iterdir()) == [encoded.path]  # no temporary file left
 
 
@@ -194,5 +202,5 @@ def test_thirty_second_hold(tmp_path: Path) -> None:
         pytest.skip(f"{SWAY_30S} not found")
     analysis = _analysis(SWAY_30S)
     encoded, snapshot = write_annotated(analysis, tmp_path / "annotated.mp4", snapshot_at_s=15.0)
-    assert encoded.frames == len(_frames(encoded.path)) == analysis.track.frames_in_clip == 900
+    assert encoded.frames == len(_frames(encoded.path)) == len(analysis.track) == analysis.track.frames_in_clip // 2
     assert snapshot is not None and snapshot.shape[:2] == (analysis.clip.height, analysis.clip.width)

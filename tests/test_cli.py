@@ -238,7 +238,7 @@ def test_success_prints_summary_and_writes_json_and_csv(tmp_path: Path, cli: Cli
     assert com["mean_velocity"] > 0
     with open(out / "frames.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == doc["clip"]["frames_analysed"] == 120
+    assert len(rows) == doc["clip"]["frames_analysed"] == 60  # the 30 fps clip analysed at 15 frames a second
     assert {r["stance_state"] for r in rows} == {"left"}
     assert float(rows[0]["left_ankle_y_px"]) > float(rows[0]["right_ankle_y_px"])
 
@@ -356,16 +356,16 @@ def test_video_size_scales_the_annotated_video_and_its_drawing(tmp_path: Path, c
     assert cli("analyze", POSE_1, "--out", small, "--video-size", "288", "--quiet").returncode == 0
     assert cli("analyze", POSE_1, "--out", full, "--video-size", "full", "--quiet").returncode == 0
     halved, whole = _video_frames(small / "annotated.mp4"), _video_frames(full / "annotated.mp4")
-    assert len(halved) == len(whole) == 120
+    assert len(halved) == len(whole) == 60  # the measured frames: the 30 fps clip analysed at 15
     assert halved[0].shape[:2] == (288, 288) and whole[0].shape[:2] == (576, 576)
     # The video's size changes no result.
     assert json.loads((small / "analysis.json").read_text()) == json.loads((full / "analysis.json").read_text())
     track = analysed(POSE_1).track  # type: ignore[union-attr]
     source = _video_frames(POSE_1)
     yy, xx = np.mgrid[0:288, 0:288]
-    for i in (30, 90):
-        xy = track.image_xy[i] / 2
-        drawn = np.abs(halved[i].astype(np.int16) - cv2.resize(source[i], (288, 288)).astype(np.int16)).max(axis=2)
+    for k in (15, 45):  # the video's k-th frame is the k-th measured one
+        i, xy = int(track.frame_index[k]), track.image_xy[k] / 2
+        drawn = np.abs(halved[k].astype(np.int16) - cv2.resize(source[i], (288, 288)).astype(np.int16)).max(axis=2)
         on = np.zeros((288, 288), np.uint8)
         for a, b in skeleton.BODY_BONES:
             if np.all(np.isfinite(xy[[a, b]])):

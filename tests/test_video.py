@@ -222,6 +222,18 @@ def test_max_fps_keeps_real_times_and_never_exceeds_the_rate(max_fps: float, ste
     assert np.all(np.diff(list(kept.values())) >= 1 / max_fps - 1e-6)
 
 
+def test_keep_yields_the_frames_an_analysis_kept_with_their_times() -> None:
+    """The annotated video's reader: the analysis's frame indices, in order and at their own times, whatever the
+    thinning that chose them (here an irregular set)."""
+    every = times(POSE_1)
+    chosen = [0, 3, 4, 50, 119]
+    with VideoReader(POSE_1, keep=set(chosen)) as reader:
+        kept = {frame.index: frame.t_s for frame in reader}
+        assert reader.frames_decoded == 120
+    assert list(kept) == chosen
+    assert all(kept[i] == every[i] for i in kept)
+
+
 def test_max_fps_on_variable_rate_uses_the_real_gap() -> None:
     every = times(DATA / "vfr_gap_pose_1.mp4")
     kept = times(DATA / "vfr_gap_pose_1.mp4", max_fps=10)

@@ -182,7 +182,7 @@ class Scene:
         self.across = np.array([math.cos(a), math.sin(a)])
 
     def nearest(self, t_s: float) -> int:
-        """The analysed frame closest in time (frames skipped by max_fps borrow their neighbour's pose)."""
+        """The analysed frame closest in time (a two-camera video draws the other view's nearest frame)."""
         i = int(np.searchsorted(self.t, t_s))
         if i <= 0:
             return 0

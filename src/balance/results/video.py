@@ -88,10 +88,6 @@ class Overlay:
         self.scene = Scene(analysis, scale)
         self.annotators = list(annotators) if annotators is not None else default_annotators(flags)
 
-    def nearest(self, t_s: float) -> int:
-        """The analysed frame closest in time (frames skipped by max_fps borrow their neighbour's pose)."""
-        return self.scene.nearest(t_s)
-
     def draw(self, image: np.ndarray, t_s: float) -> np.ndarray:
         """A copy of the frame shown at t_s with the analysis drawn on it."""
         return self.draw_into(image.copy(), t_s)
@@ -180,8 +176,10 @@ def encode_annotated(
     size: int | None = DEFAULT_VIDEO_SIZE,
     beside: Callable[[np.ndarray, float], np.ndarray] | None = None,
 ) -> tuple[Encoded, np.ndarray | None]:
-    """Decode the clip again at its full frame rate, annotate every frame and encode it to `path` (a file the
-    caller makes atomic: a temporary name of balance.files).
+    """Decode the clip again, annotate the frames the analysis measured (every frame with `--max-fps 0`) and encode
+    them to `path` (a file the caller makes atomic: a temporary name of balance.files), at the rate they were
+    measured at. Each frame shown carries its own skeleton, none borrowed from a neighbour, and the video costs
+    what the analysis's rate costs: the decoding of skipped frames only (benchmarks/README.md, "The analysis rate").
 
     flags: what to show (default: every trial's flags from the analysis). size: the video's shorter side at most
     this many pixels (None: the clip's size); the frames are scaled before they are drawn on. Returns what was
@@ -190,7 +188,9 @@ def encode_annotated(
     if flags is None:
         flags = flags_from_doc(document.build_document(analysis))
     path = Path(path)
-    fps = analysis.clip.fps_nominal or analysis.track.fps or 30.0
+    track = analysis.track
+    thinned = len(track) < track.frames_in_clip
+    fps = (track.fps if thinned else analysis.clip.fps_nominal) or analysis.clip.fps_nominal or 30.0
     scale = video_scale(analysis.clip.width, analysis.clip.height, size)
     overlay = Overlay(analysis, flags, scale=scale)
     scaled = (overlay.scene.canvas.w, overlay.scene.canvas.h) if scale < 1.0 else None
@@ -201,7 +201,8 @@ def encode_annotated(
     count = 0
     try:
         # Its VideoInfo: the clip is not hashed again.
-        with VideoReader(analysis.clip, max_fps=None) as reader, _FramesAhead(reader, scaled) as frames:
+        keep = track.frame_index.tolist() if thinned else None
+        with VideoReader(analysis.clip, keep=keep) as reader, _FramesAhead(reader, scaled) as frames:
             for frame in frames:
                 # Each decoded frame is a fresh array the loop owns: drawn in place, no 6 MB copy a 1080p frame.
                 image = overlay.draw_into(frame.image, frame.t_s)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -109,15 +109,22 @@ class VideoReader:
     from the frame index and the nominal rate because the container's were missing or went backwards).
     """
 
-    def __init__(self, clip: VideoInfo | str | Path, max_fps: float | None = None, skip_before_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        clip: VideoInfo | str | Path,
+        max_fps: float | None = None,
+        skip_before_s: float = 0.0,
+        keep: Collection[int] | None = None,
+    ) -> None:
         """`clip`: a path, or the VideoInfo `probe` gave (then the file is neither checked nor hashed again).
-        Frames before `skip_before_s` are decoded (times and thinning stay those of a whole pass) but not
-        converted or yielded."""
+        Frames before `skip_before_s`, and with `keep` those whose index is not in it (the frames an analysis
+        kept), are decoded (times and thinning stay those of a whole pass) but not converted or yielded."""
         if max_fps is not None and not max_fps > 0:
             raise ValueError(f"max_fps must be positive, got {max_fps}")
         self.info = clip if isinstance(clip, VideoInfo) else probe(clip)
         self.max_fps = max_fps
         self.skip_before_s = skip_before_s
+        self.keep = None if keep is None else frozenset(keep)
         self.frames_decoded = 0
         self.truncated = False
         self.timestamps_from_container = True
@@ -161,7 +168,7 @@ class VideoReader:
                     if not t > last_t + _TIME_EPS_S:
                         t = self._estimated_time(last_t)
                 last_t = t
-                if t - last_kept_t < min_gap_s:
+                if t - last_kept_t < min_gap_s or (self.keep is not None and index not in self.keep):
                     continue
                 if t < self.skip_before_s:
                     last_kept_t = t
