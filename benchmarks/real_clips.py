@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from balance.assess.flags import SWAY_FLAGS
 from balance.errors import BalanceError
 from balance.pipeline import Analysis, analyze
 from balance.pose.models import DEFAULT_MAX_FPS
@@ -138,6 +139,9 @@ class Judged:
     medial: tuple[tuple[float, str, str], ...] = ()  # per trial: mean side-to-side position (FL), view, roll method
     uncertainty: tuple[dict[str, float], ...] = ()  # per trial: the parts of the position's SD
     scores: tuple[float, ...] = ()  # per trial
+    # Flags the tool declared it cannot judge on this clip (the camera moved and nothing showed how: the sway flags):
+    # neither raised nor missed, counted apart ("not judged").
+    unjudged: frozenset[str] = frozenset()
 
 
 def judge(label: Label, result: Analysis | BalanceError) -> Judged:
@@ -166,8 +170,9 @@ def judge(label: Label, result: Analysis | BalanceError) -> Judged:
         lo, hi = label.hold
         longest = max(holds, key=lambda h: h[1] - h[0])
         hold_ok = abs(longest[0] - lo) <= HOLD_TOLERANCE_S and abs(longest[1] - hi) <= HOLD_TOLERANCE_S
+    unjudged = frozenset() if result.camera is None or result.camera.sway_judgeable else SWAY_FLAGS
     false_flags = flags - label.expected - label.allowed
-    missed = label.expected - flags
+    missed = label.expected - flags - unjudged
     roll = (result.trials[0].vertical.roll_deg, result.trials[0].vertical.method)
     medial = tuple(
         (a.tripod.mean_medial, m.view, m.vertical.method)
@@ -176,8 +181,9 @@ def judge(label: Label, result: Analysis | BalanceError) -> Judged:
     parts = tuple(a.tripod.uncertainty or {} for a in result.assessments)
     scores = tuple(a.score.value for a in result.assessments)
     return Judged(
-        label, legs, holds, flags, leg_ok, hold_ok, false_flags, missed, details, "", roll, medial, parts, scores
-    )
+        label, legs, holds, flags, leg_ok, hold_ok, false_flags, missed, details, "", roll, medial, parts, scores,
+        unjudged,
+    )  # fmt: skip
 
 
 def confusion(judged: list[Judged]) -> dict[str, Counter]:
@@ -188,6 +194,9 @@ def confusion(judged: list[Judged]) -> dict[str, Counter]:
             if code in j.label.allowed:
                 continue
             truth, said = code in j.label.expected, code in j.flags
+            if code in j.unjudged:
+                table[code]["NJ"] += 1
+                continue
             table[code][("T" if truth == said else "F") + ("P" if said else "N")] += 1
     return table
 
@@ -274,8 +283,8 @@ def render(judged: list[Judged], markdown: bool) -> str:
     lines = []
     if markdown:
         lines += [
-            "| clip | label | tool: legs, holds | leg | hold | false flags | missed |",
-            "|---|---|---|---|---|---|---|",
+            "| clip | label | tool: legs, holds | leg | hold | false flags | missed | not judged |",
+            "|---|---|---|---|---|---|---|---|",
         ]
     for j in judged:
         holds = ", ".join(f"{a:.1f}-{b:.1f}" for a, b in j.holds) or (j.error[:60] if j.error else "-")
@@ -287,6 +296,7 @@ def render(judged: list[Judged], markdown: bool) -> str:
             "ok" if j.hold_ok else "WRONG",
             ", ".join(sorted(j.false_flags)) or "-",
             ", ".join(sorted(j.missed_flags)) or "-",
+            "sway" if j.unjudged else "-",
         )
         lines.append("| " + " | ".join(row) + " |" if markdown else "  ".join(row))
         if not markdown:
@@ -315,9 +325,9 @@ def groups(judged: list[Judged]) -> list[tuple[str, list[Judged]]]:
 def _confusion_lines(judged: list[Judged], markdown: bool) -> list[str]:
     lines = []
     if markdown:
-        lines += ["| flag | TP | FP | FN | TN |", "|---|---|---|---|---|"]
+        lines += ["| flag | TP | FP | FN | TN | not judged |", "|---|---|---|---|---|---|"]
     for code, c in confusion(judged).items():
-        cells = (code, *(str(c[k]) for k in ("TP", "FP", "FN", "TN")))
+        cells = (code, *(str(c[k]) for k in ("TP", "FP", "FN", "TN", "NJ")))
         lines.append("| " + " | ".join(cells) + " |" if markdown else "  ".join(f"{x:>14}" for x in cells))
     lines.append(
         f"clips {len(judged)}: stance leg right {sum(j.leg_ok for j in judged)}, hold right "

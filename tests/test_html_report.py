@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from balance.assess.catalogue import flag_words
+from balance.assess.catalogue import NOT_JUDGED, flag_words, reported_value
 from balance.errors import ResultsError
 from balance.pipeline import Analysis
 from balance.results import folder
-from balance.results.document import Flag, build_document, load_document
+from balance.results.document import Flag, build_document, json_text, load_document
 from balance.results.folder import render_report, write_results
 from balance.results.html import report_html
 
@@ -161,6 +161,25 @@ def test_both_legs_flags_and_untrusted_text() -> None:
     assert "&lt;clip&gt;.mp4" in page and "<script>" not in page and "<b>" not in page
     assert "30.0 s" in page and "12.0 s" in page
     assert "<img" not in page and "Plots not available" in page
+
+
+@pytest.mark.slow
+def test_a_score_not_judged_is_said_so_and_kept_out_of_the_history() -> None:
+    """Where the picture moved and nothing showed how, the report gives no score, and the number stays out of the
+    history and the batch summary (reported_value), though the JSON keeps it for reference."""
+    analysis = analysed(POSE_1)
+    assert isinstance(analysis, Analysis)
+    doc = build_document(analysis)
+    (trial,) = doc.trials
+    moved = dataclasses.replace(trial, score=dataclasses.replace(trial.score, judged=False))
+    page = report_html(dataclasses.replace(doc, trials=(moved,)), {})
+    assert f"not judged: {html.escape(NOT_JUDGED)}" in page
+    assert f'<span class="big">{trial.score.value:.0f}</span> / 100' not in page
+    assert f'<span class="big">{trial.score.value:.0f}</span> / 100' in report_html(doc, {})
+    as_json = json.loads(json_text(dataclasses.replace(doc, trials=(moved,)).to_json()))["trials"][0]["score"]
+    assert as_json["judged"] is False and as_json["value"] == pytest.approx(trial.score.value, abs=0.05)
+    assert reported_value(as_json) is None
+    assert reported_value({**as_json, "judged": True}) == as_json["value"]
 
 
 @pytest.mark.slow

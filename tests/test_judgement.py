@@ -183,26 +183,29 @@ def test_a_foot_that_stood_still_in_the_picture_is_not_shifting_whatever_the_cor
     assert "foot_shift" in _analyse_filmed(_hold(shift=slide), pan)
 
 
-def _flags_seen_by(camera: str, xy: np.ndarray) -> tuple[str, set[str]]:
-    """The camera's verdict once the person was looked at, and the flags, for a clip whose scene gave `camera`."""
+def _flags_seen_by(camera: str, xy: np.ndarray) -> tuple[str, set[str], bool]:
+    """The camera's verdict once the person was looked at, the flags and whether the score is judged, for a clip
+    whose scene gave `camera`."""
     track = track_from_xy(T, xy, jitter_px=0.2)
     motion = CameraMotion(T, np.tile(np.eye(3), (N, 1, 1)), np.zeros(N, bool), FIGURE.width, FIGURE.height, camera)
     trial = hold_trial(T)
     motion = motion.seen_moving(foot_wander(track, trial))
     sway = measure(track, trial, None, clip_vertical(track, find_trials(track).state, (trial,)), camera=motion)
-    return motion.verdict, {f.code for f in assess(track, sway).flags}
+    a = assess(track, sway)
+    return motion.verdict, {f.code for f in a.flags}, a.score.judged
 
 
 def test_a_picture_that_moved_where_the_background_cannot_show_it_leaves_the_sway_unjudged() -> None:
     wobble = 0.05 * L * np.sin(2 * np.pi * 1.5 * T)
     # A still camera before a plain wall: the planted foot stays put in the picture, the wobble is judged.
-    verdict, flags = _flags_seen_by("unknown", _hold(sway=wobble))
-    assert verdict == "unknown" and "wobble" in flags
+    verdict, flags, judged = _flags_seen_by("unknown", _hold(sway=wobble))
+    assert verdict == "unknown" and "wobble" in flags and judged
     # The same hold filmed by a hand that drifts (the whole picture, foot included, 0.1 leg lengths at 0.3 Hz).
     drift = np.column_stack([0.1 * L * np.sin(2 * np.pi * 0.3 * T), np.zeros(N)])
-    verdict, flags = _flags_seen_by("unknown", _hold(sway=wobble, shift=drift))
+    verdict, flags, judged = _flags_seen_by("unknown", _hold(sway=wobble, shift=drift))
     assert verdict == "moved"
     assert {"wobble", "fast_wobble", "instability", "foot_shift"}.isdisjoint(flags)
+    assert not judged  # nor the score, whose steadiness is that sway
     # A background that could be followed is believed: the drift there would have been found and taken out.
     assert _flags_seen_by("still", _hold(sway=wobble, shift=drift))[0] == "still"
 

@@ -205,7 +205,9 @@ def analyze(
             "Film in good light with the whole body and both feet in the picture",
         )
     assessments = tuple(assess(track, m) for m in measured)
-    session = asymmetry_flags([(m, a.score.value) for m, a in zip(measured, assessments, strict=True)])
+    session = asymmetry_flags(
+        [(m, a.score.value) for m, a in zip(measured, assessments, strict=True) if a.score.judged]
+    )
     return Analysis(
         clip,
         track,

@@ -7,7 +7,21 @@ reads about it, so the video, the report and the web pages say the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+# What the front ends say instead of a stability score that is not judged (assess/score.py Score.judged).
+NOT_JUDGED = (
+    "the picture moved and nothing in it showed how, so the sway it reads is partly the camera's; film from a "
+    "stand, or with some texture behind the person"
+)
+
+
+def reported_value(score: Mapping[str, Any]) -> Any:
+    """A results document's (analysis.json) score value, or None where it was not judged: what the history stores
+    and the batch summary lists."""
+    return score.get("value") if score.get("judged", True) else None
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ FOOT_HALF_WIDTH = 0.195
 EXCURSION_LEGS = FOOT_HALF_WIDTH * 0.31
 BASELINE_S = 2.0
 MIN_EXCURSION_S = 0.2
+# The flags read from the sway itself, which are not judged where the picture moved and nothing showed how
+# (pose/steady.py, "moved").
+SWAY_FLAGS = frozenset({"wobble", "fast_wobble", "instability"})
 # Hip drop: the free side of the pelvis sagging below the stance side is the Trendelenburg sign of weak
 # hip abductors (Hardcastle & Nade 1985, J Bone Joint Surg Br 67:741). The sign is clinical, not a
 # number; 4 degrees below level is the tool's line: about twice the pelvic-line jitter measured on the

@@ -43,10 +43,14 @@ class Score:
     parts: dict[str, float]
     inputs: dict[str, float]
     mdc: float = SCORE_MDC
+    # False where the picture moved and nothing in it showed how (pose/steady.py, "moved"): the steadiness part
+    # reads the camera's motion as the person's, so the number is kept for reference but not given as a result.
+    judged: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "value": round(self.value, 1),
+            "judged": self.judged,
             "mdc": self.mdc,
             "parts": {k: round(v, 4) for k, v in self.parts.items()},
             "inputs": {k: round(v, 4) for k, v in self.inputs.items()},
@@ -70,4 +74,5 @@ def stability_score(sway: SwayMetrics, flags: tuple[Flag, ...]) -> Score:
     }
     value = 100.0 * sum(WEIGHTS[k] * parts[k] for k in WEIGHTS)
     inputs = {"com_velocity_cm_s": v, "v_cut_cm_s": v_cut, "hold_s": sway.trial.hold_s, "bess_errors": errors}
-    return Score(value, parts, inputs)
+    judged = sway.camera is None or sway.camera.sway_judgeable
+    return Score(value, parts, inputs, judged=judged)

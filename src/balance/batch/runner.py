@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from balance import __version__
+from balance.assess.catalogue import reported_value
 from balance.batch.inputs import ClipJob, Skipped, clip_sha256
 from balance.batch.task import Outcome, analyse_clip
 from balance.errors import BalanceError, StoreError
@@ -88,7 +89,7 @@ def _document_fields(document: Any) -> dict[str, Any]:
     scores = []
     for t in trials:
         score = t.get("score")
-        scores.append(score.get("value") if isinstance(score, dict) else score)
+        scores.append(reported_value(score) if isinstance(score, dict) else score)
     return {
         "legs": tuple(str(t.get("stance_leg")) for t in trials),
         "holds_s": tuple(float(t.get("hold_s", 0.0)) for t in trials),

@@ -219,6 +219,7 @@ class Score:
     weights: Numbers
     formula: str
     mdc_note: str
+    judged: bool = True  # False: the camera moved and nothing showed how; the value is not a result
 
 
 @dataclass(frozen=True)

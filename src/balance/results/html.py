@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from balance.assess.catalogue import flag_words
+from balance.assess.catalogue import NOT_JUDGED, flag_words
 from balance.assess.tripod import headline, middle_band
 from balance.results.document import Document, Trial
 from balance.results.plots import AXIS_LABEL, TRIPOD_WORDS, UNIT_LABEL
@@ -121,6 +121,8 @@ def _hold(trial: Trial) -> str:
 
 def _score(trial: Trial) -> str:
     score = trial.score
+    if not score.judged:
+        return f"not judged: {html.escape(NOT_JUDGED)}"
     return (
         f'<span class="big">{score.value:.0f}</span> / 100 (minimal detectable change {score.mdc:.1f}: only a '
         "bigger change between two tests is real)"

@@ -427,7 +427,7 @@ def left_right_plot(trials: Sequence[Trial]) -> bytes | None:
         (f"centre of mass\nmean velocity, {unit}/s", _com("mean_velocity")),
         (f"centre of mass\nRMS, {unit}", _com("rms")),
         ("outer-ball share, %\n(estimate)", lambda t: 100 * t.tripod.split.outer_ball if t.tripod.split else None),
-        ("stability score\n(0-100)", lambda t: t.score.value),
+        ("stability score\n(0-100)", lambda t: t.score.value if t.score.judged else None),
     ]
     fig, axes = _figure("left_right", ncols=len(panels))
     for ax, (label, get) in zip(axes, panels, strict=True):

@@ -8,6 +8,7 @@ import io
 import numpy as np
 
 from balance.assess.assessment import Assessment
+from balance.assess.catalogue import NOT_JUDGED
 from balance.assess.tripod import TripodEstimate
 from balance.measure.body import centre_of_mass
 from balance.measure.sway import TraceMetrics
@@ -200,7 +201,9 @@ def _assessment_lines(a: Assessment) -> list[str]:
     shares = ", ".join(f"{k} {100 * v:.0f} %" for k, v in d.shares.items())
     bands = d.bands
     lines = [
-        f"  Stability score {sc.value:.0f}/100 (changes under {sc.mdc:.0f} points are within measurement noise)",
+        f"  Stability score {sc.value:.0f}/100 (changes under {sc.mdc:.0f} points are within measurement noise)"
+        if sc.judged
+        else f"  Stability score: {NOT_JUDGED}",
         f"  Where the wobble comes from: {d.sentence()} Shares: {shares}.",
         f"  Sway rhythm: {100 * bands['drift']:.0f} % slow drift (<0.5 Hz), {100 * bands['corrective']:.0f} % "
         f"corrective (0.5-2 Hz), {100 * bands['fast_wobble']:.0f} % fast wobble (>2 Hz)",

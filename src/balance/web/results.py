@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from balance.assess.catalogue import NOT_JUDGED
 from balance.errors import ResultsError
 from balance.files import atomic_path
 from balance.web import services
@@ -42,7 +43,7 @@ async def result_page(request: Request, job: Job, jobs: JobManager) -> Response:
     """A done job's page: the document's numbers and words, and links to its files."""
     doc = await run_in_threadpool(services.load_document, jobs.results(job.id))
     files = {p.name for p in jobs.results(job.id).iterdir()}
-    return render(request, "result.html", job=job, doc=doc, files=files)
+    return render(request, "result.html", job=job, doc=doc, files=files, not_judged=NOT_JUDGED)
 
 
 @router.get("/jobs/{job_id}/files/{name:path}")

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from balance.assess.catalogue import reported_value
 from balance.errors import StoreError
 from balance.history.model import Conditions, Programme, TrialRecord, Tripod, programme_week
 from balance.pose.landmarks import SIDES
@@ -69,7 +70,7 @@ def _score(trial: Mapping[str, Any]) -> tuple[float | None, float | None]:
     or the flat {"score", "score_mdc"} form."""
     score = trial.get("score")
     if isinstance(score, Mapping):
-        value, mdc = score.get("value"), score.get("mdc")
+        value, mdc = reported_value(score), score.get("mdc")  # no number where the score was not judged
     else:
         value, mdc = score, trial.get("score_mdc")
     return _number(value, "score", 0.0, 100.0), _number(mdc, "score MDC", 0.0, 100.0)
