@@ -43,11 +43,12 @@ MIN_ANALYSED_S = 2.0
 # further than this from their centred running median over LOST_FOOT_S (more than half the window away, so for
 # under a second) are the pose model losing the foot (a covered face throws the whole skeleton; the legs' labels
 # blend for a few frames), not the foot moving: those frames are not measured and are bridged as dropouts. A shift
-# (a step to a new place) leaves the centred median at once and is kept whatever its size; 0.15 leg lengths (about
-# 13 cm) is 2.5 times the foot-shift flag's line (assess/flags.py FOOT_SHIFT_LEGS) and far above the planted foot's
-# landmark jitter (under 0.02 leg lengths on the still clips; benchmarks/README.md, "Real clips
-# filmed as people film").
-LOST_FOOT_LEGS = 0.15
+# (a step to a new place) leaves the centred median at once and is kept whatever its size. 0.08 leg lengths (about
+# 7 cm) is four times the planted foot's landmark jitter (under 0.02 on the still clips) and above the foot-shift
+# flag's line (assess/flags.py FOOT_SHIFT_LEGS); over every labelled clip, variant and synthetic clip it takes out
+# frames of two only: P5-cover (8 frames, the covered face) and P6-handheld (3 of 150) (benchmarks/README.md,
+# "The analysis rate").
+LOST_FOOT_LEGS = 0.08
 LOST_FOOT_S = 2.0
 # Metrics are computed on a uniform grid at the clip's own rate, capped at 30 Hz (>= 6x the low-pass).
 MAX_FS = 30.0
