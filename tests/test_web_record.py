@@ -230,14 +230,16 @@ def _phase_order(steps: list[dict[str, str]]) -> list[str]:
 def _check_against_analyze(source: Path, doc: dict[str, Any], live: dict[str, Any], legs: list[str]) -> None:
     """The uploaded clip's analysis: the same legs and holds as `balance analyze` on the source clip; the live
     timer started within AGREE_S of the offline lift-off."""
-    # The source at the rate the recording was analysed at: MediaPipe smooths a landmark's visibility frame by
-    # frame, so feet coming into view (these clips start with the subject already on one leg) are trusted about
-    # 0.3 s later at 15 frames a second than at 30, and the hold starts that much later.
-    rate = doc["clip"]["analysed_fps"]
-    reference = analyze(source, max_fps=None if rate >= doc["clip"]["fps_nominal"] - 0.5 else rate)
+    # The source thinned as the recording was: MediaPipe smooths a landmark's visibility frame by frame, so feet
+    # coming into view (these clips start with the subject already on one leg) are trusted about 0.3 s later at 15
+    # frames a second than at 30, and the hold starts that much later. A recording the default rate thinned (a
+    # 24 fps browser clip: 12 a second) is compared with the source at the default; one it kept whole (20 fps and
+    # below) with the source at every frame.
+    whole = doc["clip"]["analysed_fps"] >= doc["clip"]["fps_nominal"] - 0.5
+    reference = analyze(source, max_fps=None) if whole else analysed(source)
+    assert not isinstance(reference, Exception), reference
     ref = [(m.trial.stance_leg, m.trial.hold_s) for m in reference.trials]
     got = [(t["stance_leg"], t["hold_s"]) for t in doc["trials"]]
-    assert abs(reference.track.fps - rate) < 1.0, (reference.track.fps, doc["clip"])
     assert [leg for leg, _ in got] == [leg for leg, _ in ref] == legs
     for (_, hold), (_, ref_hold) in zip(got, ref, strict=True):
         assert hold == pytest.approx(ref_hold, abs=AGREE_S), (got, ref)

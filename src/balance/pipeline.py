@@ -176,7 +176,7 @@ def analyze(
     moved = (
         "the standing foot moved across the picture, so the camera moved, and the background is too plain to "
         "follow it: its motion is in the sway, so wobble, near losses of balance and foot shifts are not judged "
-        "(the score includes it); prop the phone up, or film where the background has some texture"
+        "and the score is not given; prop the phone up, or film where the background has some texture"
     )
     notes = [n for n in (crowd, passed, moved if not camera.sway_judgeable else "") if n]
     if track.truncated:
