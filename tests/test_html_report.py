@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from balance.assess.catalogue import NOT_JUDGED, flag_words, reported_value
+from balance.assess.catalogue import NOT_JUDGED, WOBBLE_NOT_JUDGED, flag_words, reported_value
 from balance.errors import ResultsError
 from balance.pipeline import Analysis
 from balance.results import folder
@@ -175,6 +175,10 @@ def test_a_score_not_judged_is_said_so_and_kept_out_of_the_history() -> None:
     page = report_html(dataclasses.replace(doc, trials=(moved,)), {})
     assert f"not judged: {html.escape(NOT_JUDGED)}" in page
     assert f'<span class="big">{trial.score.value:.0f}</span> / 100' not in page
+    assert not trial.flags  # the premise: a steady hold, which the page no longer calls steady
+    assert "none, but the sway itself was not judged (the picture moved)" in page
+    assert "steady, level and balanced" not in page and "steady, level and balanced" in report_html(doc, {})
+    assert WOBBLE_NOT_JUDGED in page and trial.decomposition.summary not in page
     assert f'<span class="big">{trial.score.value:.0f}</span> / 100' in report_html(doc, {})
     as_json = json.loads(json_text(dataclasses.replace(doc, trials=(moved,)).to_json()))["trials"][0]["score"]
     assert as_json["judged"] is False and as_json["value"] == pytest.approx(trial.score.value, abs=0.05)

@@ -17,6 +17,15 @@ NOT_JUDGED = (
     "stand, or with some texture behind the person"
 )
 
+# ... and of where the wobble comes from: the shares are of the sway as read, the camera's motion in it.
+WOBBLE_NOT_JUDGED = "not judged (the picture moved); the shares of the sway as read"
+
+
+def no_flags(judged: bool) -> str:
+    """What the front ends say of a trial that raised no flag ("none: ..." on a page, "No flags: ..." in the
+    summary): a steady hold, or, where the sway was not judged (the picture moved), only that."""
+    return ": steady, level and balanced" if judged else ", but the sway itself was not judged (the picture moved)"
+
 
 def reported_value(score: Mapping[str, Any]) -> Any:
     """A results document's (analysis.json) score value, or None where it was not judged: what the history stores

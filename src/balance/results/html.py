@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from balance.assess.catalogue import NOT_JUDGED, flag_words
+from balance.assess.catalogue import NOT_JUDGED, WOBBLE_NOT_JUDGED, flag_words, no_flags
 from balance.assess.tripod import headline, middle_band
 from balance.results.document import Document, Trial
 from balance.results.plots import AXIS_LABEL, TRIPOD_WORDS, UNIT_LABEL
@@ -132,7 +132,8 @@ def _score(trial: Trial) -> str:
 def _wobble(trial: Trial) -> str:
     dec = trial.decomposition
     parts = ", ".join(f"{esc(k)} {_pct(v)}" for k, v in dec.shares.items())
-    text = esc(dec.summary) + (f" <br>Shares: {parts}." if parts else "")
+    summary = dec.summary if trial.score.judged else WOBBLE_NOT_JUDGED
+    text = esc(summary) + (f" <br>Shares: {parts}." if parts else "")
     bands = dec.bands
     return (
         f"{text} <br>Rhythm: {_pct(bands.drift)} slow drift (&lt;0.5 Hz), {_pct(bands.corrective)} "
@@ -178,7 +179,7 @@ def _tripod(trial: Trial) -> str:
 
 def _flags(trial: Trial) -> str:
     if not trial.flags:
-        return "none: steady, level and balanced"
+        return f"none{esc(no_flags(trial.score.judged))}"
     return '<ul class="flags">' + "".join(f"<li>{esc(f.text)}</li>" for f in trial.flags) + "</ul>"
 
 

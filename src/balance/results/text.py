@@ -8,7 +8,7 @@ import io
 import numpy as np
 
 from balance.assess.assessment import Assessment
-from balance.assess.catalogue import NOT_JUDGED
+from balance.assess.catalogue import NOT_JUDGED, WOBBLE_NOT_JUDGED, no_flags
 from balance.assess.tripod import TripodEstimate
 from balance.measure.body import centre_of_mass
 from balance.measure.sway import TraceMetrics
@@ -203,8 +203,10 @@ def _assessment_lines(a: Assessment) -> list[str]:
     lines = [
         f"  Stability score {sc.value:.0f}/100 (changes under {sc.mdc:.0f} points are within measurement noise)"
         if sc.judged
-        else f"  Stability score: {NOT_JUDGED}",
-        f"  Where the wobble comes from: {d.sentence()} Shares: {shares}.",
+        else f"  Stability score not judged: {NOT_JUDGED}",
+        f"  Where the wobble comes from: {d.sentence()} Shares: {shares}."
+        if sc.judged
+        else f"  Where the wobble comes from: {WOBBLE_NOT_JUDGED}: {shares}.",
         f"  Sway rhythm: {100 * bands['drift']:.0f} % slow drift (<0.5 Hz), {100 * bands['corrective']:.0f} % "
         f"corrective (0.5-2 Hz), {100 * bands['fast_wobble']:.0f} % fast wobble (>2 Hz)",
         f"  Weight on the foot: {tp.answer_words()}",
@@ -214,5 +216,5 @@ def _assessment_lines(a: Assessment) -> list[str]:
     if a.flags:
         lines += [f"  ! {f.text}" for f in a.flags]
     else:
-        lines.append("  No flags: steady, level and balanced.")
+        lines.append(f"  No flags{no_flags(sc.judged)}.")
     return lines

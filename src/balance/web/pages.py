@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from balance import __version__
-from balance.assess.catalogue import flag_words
+from balance.assess.catalogue import WOBBLE_NOT_JUDGED, flag_words, no_flags
 from balance.history import save
 from balance.live import options as live
 from balance.pipeline import MAX_HEIGHT_CM, MIN_HEIGHT_CM
@@ -31,7 +31,13 @@ LIMITS = {
     "duration_s": (live.MIN_DURATION_S, live.MAX_DURATION_S),
     "default_duration_s": live.DEFAULT_DURATION_S,
 }
-ENV.globals.update(version=__version__, flag_words=flag_words, limits=LIMITS)
+ENV.globals.update(
+    version=__version__,
+    flag_words=flag_words,
+    no_flags=no_flags,
+    wobble_not_judged=WOBBLE_NOT_JUDGED,
+    limits=LIMITS,
+)
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
