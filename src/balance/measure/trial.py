@@ -194,12 +194,17 @@ def trial_window(track: PoseTrack, trial: Trial, vertical: Vertical = LEVEL) -> 
     return Window(track.t[sl], xy, level(track.world[sl], vertical.roll_deg), valid, fs, trial.stance_leg)
 
 
-def foot_lost(xy: np.ndarray, stance: str, fs: float) -> np.ndarray:
-    """Per frame: the standing foot's landmarks away from where the foot stands, for less than a second."""
+def _standing_foot(xy: np.ndarray, stance: str) -> tuple[np.ndarray, float]:
+    """The standing foot's position per frame (mean of heel, ankle and toe; NaN with no pose) and the median leg
+    length over the frames, both in the picture's pixels."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames with no pose: NaN, invalid anyway
-        foot = np.nanmean(xy[:, list(lm.FOOT[stance])], axis=1)
-        legs = float(np.nanmedian(leg_length(xy, stance)))
+        return np.nanmean(xy[:, list(lm.FOOT[stance])], axis=1), float(np.nanmedian(leg_length(xy, stance)))
+
+
+def foot_lost(xy: np.ndarray, stance: str, fs: float) -> np.ndarray:
+    """Per frame: the standing foot's landmarks away from where the foot stands, for less than a second."""
+    foot, legs = _standing_foot(xy, stance)
     seen = np.all(np.isfinite(foot), axis=1)
     lost = np.zeros(len(xy), dtype=bool)
     if seen.sum() < 3 or not np.isfinite(legs) or legs <= 0:
@@ -214,11 +219,8 @@ def foot_wander(track: PoseTrack, trial: Trial) -> float:
     """Side-to-side SD of the standing foot (heel, ankle, toe) in the picture over the trial, low-passed as the
     sway is, in leg lengths: how far a planted foot moved across the picture (pose/steady.py FOOT_WANDER_SD)."""
     w = trial_window(track, trial)
-    legs = float(np.nanmedian(leg_length(w.xy, w.stance)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # frames with no pose: not valid, bridged by clean()
-        foot = np.nanmean(w.xy[:, list(lm.FOOT[w.stance]), 0], axis=1) / legs
-    _, x, _ = clean(w.t, foot, w.valid, w.fs)
+    foot, legs = _standing_foot(w.xy, w.stance)
+    _, x, _ = clean(w.t, foot[:, 0] / legs, w.valid, w.fs)  # frames with no pose: not valid, bridged
     return float(np.std(x))
 
 

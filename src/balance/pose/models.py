@@ -10,7 +10,7 @@ DEFAULT_MODEL = "full"
 # Sway lives below ~3 Hz and the signals are low-passed at 5 Hz (measure/signals.py): 15 frames a second samples
 # it three times faster than the filter's cut-off. A 30 fps clip analysed at 15 fps (one frame in 2) halves the
 # pose model's work, the bulk of a run, with the same judgements on the labelled real clips and the injected sway
-# recovered within 1-2 % of 30 fps (benchmarks/README.md, "The analysis rate").
+# recovered as at 30 fps (amplitude within 2 %, velocity within 3 %; benchmarks/README.md, "The analysis rate").
 DEFAULT_MAX_FPS = 15.0
 # The least rate an analysis may use: a sampled signal carries frequencies below half its rate (Nyquist), and a
 # Butterworth cut-off at 5/6 of Nyquist still has room to roll off: 2.4 times the 5 Hz low-pass.
@@ -24,7 +24,6 @@ def analysed_fps(max_fps: float | None, clip_fps: float) -> float:
     """The rate a clip is analysed at: the reader keeps every k-th frame, k the least that stays under max_fps."""
     if not max_fps or not math.isfinite(max_fps) or max_fps < 0 or clip_fps <= max_fps:
         return clip_fps  # no limit, or one the analysis's options refuse
-
     return clip_fps / math.ceil(clip_fps / max_fps - _RATE_EPS)
 
 

@@ -122,7 +122,7 @@ def _hold(trial: Trial) -> str:
 def _score(trial: Trial) -> str:
     score = trial.score
     if not score.judged:
-        return f"not judged: {html.escape(NOT_JUDGED)}"
+        return f"not judged: {esc(NOT_JUDGED)}"
     return (
         f'<span class="big">{score.value:.0f}</span> / 100 (minimal detectable change {score.mdc:.1f}: only a '
         "bigger change between two tests is real)"

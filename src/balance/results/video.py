@@ -190,7 +190,7 @@ def encode_annotated(
     path = Path(path)
     track = analysis.track
     thinned = len(track) < track.frames_in_clip
-    fps = (track.fps if thinned else analysis.clip.fps_nominal) or analysis.clip.fps_nominal or 30.0
+    fps = track.fps if thinned else (analysis.clip.fps_nominal or track.fps or 30.0)
     scale = video_scale(analysis.clip.width, analysis.clip.height, size)
     overlay = Overlay(analysis, flags, scale=scale)
     scaled = (overlay.scene.canvas.w, overlay.scene.canvas.h) if scale < 1.0 else None
