@@ -22,7 +22,7 @@ import numpy as np
 from balance.assess.flags import SWAY_FLAGS
 from balance.errors import BalanceError
 from balance.pipeline import Analysis, analyze
-from balance.pose.models import DEFAULT_MAX_FPS
+from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media" / "positive"
@@ -443,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--pose2sim", action="store_true", help="only the single-view vs 3-D comparison")
     ap.add_argument("--max-fps", type=float, default=DEFAULT_MAX_FPS, help="analysis rate (frames a second)")
+    ap.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"pose model: {', '.join(MODEL_NAMES)} (default {DEFAULT_MODEL})"
+    )
     args = ap.parse_args(argv)
     if args.pose2sim:
         print("\n".join(pose2sim_agreement()))
@@ -453,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
             missing.append(label.name)
             continue
         try:
-            result: Analysis | BalanceError = analyze(label.path, max_fps=args.max_fps)
+            result: Analysis | BalanceError = analyze(label.path, max_fps=args.max_fps, model=args.model)
         except BalanceError as exc:
             result = exc
         judged.append(judge(label, result))

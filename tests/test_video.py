@@ -234,6 +234,14 @@ def test_keep_yields_the_frames_an_analysis_kept_with_their_times() -> None:
     assert all(kept[i] == every[i] for i in kept)
 
 
+def test_keep_decodes_no_further_than_its_last_frame() -> None:
+    """A part of the annotated video stops decoding at its own last frame, not at the end of the clip."""
+    with VideoReader(POSE_1, keep={2, 40}) as reader:
+        assert [frame.index for frame in reader] == [2, 40]
+        assert reader.frames_decoded == 41
+        assert not reader.truncated
+
+
 def test_max_fps_on_variable_rate_uses_the_real_gap() -> None:
     every = times(DATA / "vfr_gap_pose_1.mp4")
     kept = times(DATA / "vfr_gap_pose_1.mp4", max_fps=10)

@@ -118,13 +118,15 @@ class VideoReader:
     ) -> None:
         """`clip`: a path, or the VideoInfo `probe` gave (then the file is neither checked nor hashed again).
         Frames before `skip_before_s`, and with `keep` those whose index is not in it (the frames an analysis
-        kept), are decoded (times and thinning stay those of a whole pass) but not converted or yielded."""
+        kept), are decoded (times and thinning stay those of a whole pass) but not converted or yielded; with `keep`
+        the pass ends at its last frame (a part of a clip decodes no further than it needs)."""
         if max_fps is not None and not max_fps > 0:
             raise ValueError(f"max_fps must be positive, got {max_fps}")
         self.info = clip if isinstance(clip, VideoInfo) else probe(clip)
         self.max_fps = max_fps
         self.skip_before_s = skip_before_s
         self.keep = None if keep is None else frozenset(keep)
+        self._last_kept = max(self.keep, default=-1) if self.keep is not None else math.inf
         self.frames_decoded = 0
         self.truncated = False
         self.timestamps_from_container = True
@@ -156,7 +158,7 @@ class VideoReader:
         first_ms = 0.0
         try:
             # grab() decodes; retrieve() does the colour conversion and rotation, needed only for kept frames.
-            while cap.grab():
+            while self.frames_decoded <= self._last_kept and cap.grab():
                 index = self.frames_decoded
                 self.frames_decoded += 1
                 pos_ms = cap.get(cv2.CAP_PROP_POS_MSEC)
@@ -185,7 +187,7 @@ class VideoReader:
                     f"{self.info.path} stopped decoding before its first frame",
                     "Check that the file is not being changed or copied while it is analysed",
                 )
-            self.truncated = self._stopped_early(last_t)
+            self.truncated = self.frames_decoded <= self._last_kept and self._stopped_early(last_t)
         finally:
             cap.release()
             if self._cap is cap:

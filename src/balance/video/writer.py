@@ -54,7 +54,7 @@ def ffmpeg_with_x264() -> str | None:
 class FfmpegWriter:
     """Raw BGR frames piped to ffmpeg: H.264 (yuv420p, faststart) plays in browsers, phones and players."""
 
-    def __init__(self, exe: str, path: Path, width: int, height: int, fps: float) -> None:
+    def __init__(self, exe: str, path: Path, width: int, height: int, fps: float, faststart: bool = True) -> None:
         cmd = [
             exe,
             "-hide_banner",
@@ -86,8 +86,8 @@ class FfmpegWriter:
             "23",
             "-pix_fmt",
             "yuv420p",
-            "-movflags",
-            "+faststart",
+            # The index at the front, for a browser to play as it loads (a part to be joined needs none).
+            *(["-movflags", "+faststart"] if faststart else []),
             "-f",
             "mp4",
             str(path),
@@ -131,12 +131,14 @@ class OpenCvWriter:
         self._writer.release()
 
 
-def open_writer(path: Path, width: int, height: int, fps: float) -> tuple[FrameWriter, str, str | None]:
+def open_writer(
+    path: Path, width: int, height: int, fps: float, *, faststart: bool = True
+) -> tuple[FrameWriter, str, str | None]:
     """A writer of BGR frames to an MP4 at `path`, its codec ("h264" or "mpeg4") and, when the file will not
-    play everywhere, why."""
+    play everywhere, why. faststart: the H.264 file's index at its front (not needed for a part to be joined)."""
     exe = ffmpeg_with_x264()
     if exe is not None:
-        return FfmpegWriter(exe, path, width, height, fps), "h264", None
+        return FfmpegWriter(exe, path, width, height, fps, faststart), "h264", None
     # OpenCV's pip wheels have no H.264 encoder and their VP9 one runs at a few frames a second, so
     # MPEG-4 Part 2 is the usable fallback; it plays in VLC and desktop players but not in browsers.
     note = (
