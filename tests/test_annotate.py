@@ -187,35 +187,6 @@ def test_a_flag_shows_near_its_body_part_only_while_it_lasts() -> None:
     assert np.median(np.abs(xs - free_hip[0])) < 0.35 * h
 
 
-def test_the_video_parts_share_the_frames_by_their_cost() -> None:
-    """Two parts made side by side: every measured frame in exactly one, in order; the first part is the longer,
-    because the second decodes the clip from its start before its own frames."""
-    analysis = _analysis(POSE_1)
-    canvas = (analysis.clip.width, analysis.clip.height)
-    parts = annotate.video_parts(analysis, canvas, cores=2)
-    assert len(parts) == 2
-    assert np.array_equal(np.concatenate(parts), analysis.track.frame_index)
-    assert len(parts[0]) > len(parts[1]) > 0
-    assert len(annotate.video_parts(analysis, canvas, cores=1)) == 1
-
-
-@pytest.mark.slow
-def test_a_video_made_in_parts_is_the_video_made_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The parts joined without re-encoding: the same frames, count and rate as the video made in one pass."""
-    analysis = _analysis(POSE_1)
-    assert len(annotate.video_parts(analysis, (analysis.clip.width, analysis.clip.height), cores=2)) == 2
-    parts, _ = write_annotated(analysis, tmp_path / "parts.mp4", flags=())
-    monkeypatch.setattr(annotate, "VIDEO_PARTS", 1)
-    whole, _ = write_annotated(analysis, tmp_path / "whole.mp4", flags=())
-    a, b = _frames(parts.path), _frames(whole.path)
-    assert parts.frames == whole.frames == len(a) == len(b) == len(analysis.track)
-    for pa, pb in zip(a, b, strict=True):
-        # The same drawing on the same frame; x264 alone moves pixels by a few levels where a part starts afresh.
-        assert np.abs(pa.astype(np.int16) - pb.astype(np.int16)).mean() < 2
-    fps = [cv2.VideoCapture(str(p.path)).get(cv2.CAP_PROP_FPS) for p in (parts, whole)]
-    assert fps[0] == pytest.approx(fps[1], rel=1e-3)
-
-
 @pytest.mark.slow
 def test_opencv_fallback_when_no_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(writer, "ffmpeg_with_x264", lambda: None)

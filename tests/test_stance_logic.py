@@ -5,6 +5,8 @@ Foot heights are in leg lengths (the figure's legs keep their length), so FOOT_U
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -205,6 +207,29 @@ def test_a_long_dropout_breaks_the_hold(t13: np.ndarray, hold: np.ndarray) -> No
     assert not any(_spans(tr, i, j + 1) for tr in trials)
     # The part before the dropout did not end with a touch-down: the clip just lost the subject.
     assert trials[0].touch_down_s is None
+
+
+def test_landmarks_drawn_in_while_someone_passes_keep_the_hold(t13: np.ndarray, hold: np.ndarray) -> None:
+    """1.5 s of landmarks drawn in from either side while another person overlapped (balance.pose.crowd), the free
+    foot drawn low and still there (the line between two low points of a swing): no touch-down is read from
+    them, and the hold goes on through them, as a person watching the subject sees."""
+    passing = between(t13, 5.0, 6.5)
+    drawn = np.where(passing, 0.04, hold)  # below FOOT_DOWN, at rest: a touch-down were it seen
+    track = make_track(t13, lift_right=drawn)
+    assert len(_trials(track)) == 2  # the premise: seen, these frames are a touch-down
+    (trial,) = _trials(dataclasses.replace(track, bridged=passing))
+    assert trial.stance_leg == "left"
+    assert trial.touch_down_s == pytest.approx(HOLD[1], abs=0.15)
+
+
+def test_a_hold_that_comes_out_of_drawn_in_landmarks_foot_down_ends_where_they_began(t13: np.ndarray) -> None:
+    """The free foot lands while someone else passes and the clip ends before the landing is confirmed: the hold is
+    not carried across the drawn-in frames to the clip's end; it ends where they began, its landing not seen."""
+    landing = lift_profile(t13, 1.0, 12.0, 0.5)
+    passing = between(t13, 11.5, 12.9)
+    (trial,) = _trials(dataclasses.replace(make_track(t13, lift_right=landing), bridged=passing))
+    assert trial.touch_down_s is None
+    assert trial.end_s == pytest.approx(11.5, abs=0.05)
 
 
 def test_a_hip_jump_splits_the_trial(t13: np.ndarray, hold: np.ndarray) -> None:

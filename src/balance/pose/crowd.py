@@ -5,7 +5,8 @@ subject's landmarks are pulled towards the other body for as long as they overla
 on the walker copy of P13, benchmarks/real_clips.py), and a steady hold reads as a wobble. The census in
 balance.pose.estimate records where the others are, every half second once anyone else is in view; a frame
 whose subject overlaps one of them, at a census within half a second of it, is bridged from the frames either
-side (the stance goes on through it; its sway is not measured), and the result says when. Pure functions of arrays.
+side (the stance goes on through it, decided by the frames around it; its sway is not measured), and the result says
+when. Pure functions of arrays.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def leave_out_crowded(track: PoseTrack) -> tuple[PoseTrack, str]:
             f"another person overlapped the one standing on one leg ({when}); the pose model can mix up "
             "overlapping people, so the sway there may be theirs"
         )
-    return bridge(track, mask), (
+    return replace(bridge(track, mask), bridged=mask), (
         f"another person passed the one standing on one leg ({when}); the landmarks there were bridged from "
         "either side, as the pose model mixes up overlapping people"
     )

@@ -14,7 +14,7 @@ import tempfile
 import types
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,10 @@ from balance.files import atomic_path
 from balance.pose.cache import PoseCache
 from balance.pose.landmarker import Landmarker, Poses, detect_steadied, other_boxes, picture
 from balance.pose.landmarks import N_LANDMARKS
-from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES, analysed_fps, rate_limit
+from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES, rate_limit
 from balance.pose.workers import Workers, worker_count
 from balance.video.motion import ROW, SceneTracker, as_matrices, chain, person_box
 from balance.video.reader import Frame, VideoInfo, VideoReader, probe
-from balance.video.split import balanced_bounds, decode_s_per_clip_s
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +44,6 @@ CACHE_VERSION = 12
 CENSUS_EVERY_S = 2.0
 CROWD_CENSUS_S = 0.5
 MAX_PEOPLE = 3
-# CPU seconds the full model takes for one frame whatever the clip's size (it sees a crop of 256 pixels): 20-21 ms on
-# 2 idle cores (benchmarks/speed.py's per-frame budget, 2026-12-03); only the share between the pose processes uses it.
-POSE_S_A_FRAME = 0.021
 
 
 @dataclass(frozen=True)
@@ -80,6 +76,9 @@ class PoseTrack:
     camera: np.ndarray = field(default_factory=lambda: np.zeros((0, ROW)))
     # (M, 5) the other people the census saw: time s, then their landmark box x0, y0, x1, y1 in pixels.
     others: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))
+    # (N,) per frame, True where another person overlapped the subject and the landmarks were drawn in from the
+    # frames either side (balance.pose.crowd); empty where no frame was.
+    bridged: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -109,6 +108,8 @@ class PoseTrack:
         with np.load(path) as data:
             values: dict[str, Any] = {}
             for f in fields(cls):
+                if f.name not in data.files and f.default_factory is not MISSING:
+                    continue  # a stored track from before the field: it has its default
                 value = data[f.name]
                 values[f.name] = value if value.ndim else value.item()
         return cls(**values)
@@ -416,13 +417,11 @@ def _chunks(info: VideoInfo, model_path: str, max_fps: float | None, workers: in
     """The clip cut into one time chunk a pose process (the whole clip for one)."""
     if workers <= 1 or info.duration_s <= 0:
         return [_Chunk(info, model_path, 0.0, 0.0, np.inf, max_fps, hide)]
-    # Every chunk but the first decodes the clip up to its warm-up and runs the model over WARMUP_S before its start:
-    # the first chunk is longer by that share, so that all take about as long (10.2 s 1080p clip: the second process
-    # finished 1.25 s after the first when only the warm-up was counted; benchmarks/README.md, issue 20).
+    # Every chunk but the first also runs WARMUP_S before its start: the first is longer by that share, so that all
+    # take about as long (10.2 s clip, each alone: 11.6 and 12.3 CPU s, not 10.0 and 14.1; benchmarks/README.md).
     warm = WARMUP_S if info.duration_s > WARMUP_S else 0.0
-    decode = decode_s_per_clip_s(info.width, info.height, info.fps_nominal)
-    run = analysed_fps(max_fps, info.fps_nominal) * POSE_S_A_FRAME + decode
-    bounds = balanced_bounds(info.duration_s, workers, run, decode, warm)
+    share = (info.duration_s + (workers - 1) * warm) / workers
+    bounds = np.array([0.0, *(i * share - (i - 1) * warm for i in range(1, workers + 1))])
     bounds[-1] = np.inf  # the header's duration is an estimate: the last chunk runs to the real end
     return [
         _Chunk(info, model_path, max(0.0, lo - WARMUP_S) if i else 0.0, lo if i else 0.0, hi, max_fps, hide)

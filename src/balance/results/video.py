@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import queue
-import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -26,9 +22,7 @@ from balance.pipeline import Analysis
 from balance.results import document
 from balance.results.annotators import Annotator, ShownFlag, default_annotators
 from balance.results.scene import Scene
-from balance.video import writer as video_writer
 from balance.video.reader import Frame, VideoReader
-from balance.video.split import balanced_bounds, decode_s_per_clip_s
 from balance.video.writer import DEFAULT_VIDEO_SIZE, FrameWriter, open_writer
 
 # A flag that fired at an instant stays on screen this long, enough to read two or three words; a flag
@@ -186,7 +180,6 @@ def encode_annotated(
     them to `path` (a file the caller makes atomic: a temporary name of balance.files), at the rate they were
     measured at. Each frame shown carries its own skeleton, none borrowed from a neighbour, and the video costs
     what the analysis's rate costs: the decoding of skipped frames only (benchmarks/README.md, "The analysis rate").
-    Where the cores allow, the clip is made in parts side by side and joined without re-encoding (video_parts).
 
     flags: what to show (default: every trial's flags from the analysis). size: the video's shorter side at most
     this many pixels (None: the clip's size); the frames are scaled before they are drawn on. Returns what was
@@ -196,129 +189,38 @@ def encode_annotated(
         flags = flags_from_doc(document.build_document(analysis))
     path = Path(path)
     track = analysis.track
-    # A thinned clip's video runs at the rate it was measured at; one analysed frame by frame at the clip's own.
-    fps = track.fps if len(track) < track.frames_in_clip else (analysis.clip.fps_nominal or track.fps or 30.0)
+    thinned = len(track) < track.frames_in_clip
+    fps = track.fps if thinned else (analysis.clip.fps_nominal or track.fps or 30.0)
     scale = video_scale(analysis.clip.width, analysis.clip.height, size)
     overlay = Overlay(analysis, flags, scale=scale)
-    canvas = (overlay.scene.canvas.w, overlay.scene.canvas.h)
-    job = _Job(analysis, overlay, canvas if scale < 1.0 else None, fps, snapshot_at_s, beside, threading.Event())
-    # Parts are joined by ffmpeg; two cameras' frames come from one reader of the side clip, in order.
-    joinable = beside is None and video_writer.ffmpeg_with_x264() is not None
-    parts = video_parts(analysis, canvas, os.cpu_count() or 1) if joinable else [track.frame_index]
-    if len(parts) == 1:
-        made = [job.encode(parts[0], path)]
-    else:
-        with tempfile.TemporaryDirectory(prefix="balance-video-") as tmp:
-            files = [Path(tmp) / f"part{i}.mp4" for i in range(len(parts))]
-            with ThreadPoolExecutor(len(parts) - 1, thread_name_prefix="video-part") as pool:
-                try:
-                    later = [pool.submit(job.encode, p, f, False) for p, f in zip(parts[1:], files[1:], strict=True)]
-                    made = [job.encode(parts[0], files[0], False), *(f.result() for f in later)]
-                except BaseException:
-                    job.stop.set()  # the other parts end at their next frame
-                    raise
-            join_parts(files, path)
-    snapshot = min(made, key=lambda m: m.snapshot_gap).snapshot
-    return Encoded(path, made[0].codec, sum(m.frames for m in made), made[0].note), snapshot
-
-
-# The annotated video is made in this many parts side by side on a machine with the cores: one part's decoding,
-# drawing and encoding keep little more than one core busy (10.2 s 1080p clip: 3.0 s of wall time for 3.5 s of CPU).
-VIDEO_PARTS = 2
-# Below this many seconds of clip a second part's reader and encoder cost about what they would save.
-MIN_PARTS_S = 3.0
-# CPU seconds, per megapixel of the video's frame, to scale, draw on and encode one frame shown (x264 ultrafast):
-# a 1080p clip shown at 720p 1.7 + 3.5 + 9.2 ms a frame, a 720p clip 2.0 + 7.9 (benchmarks/speed.py's per-frame
-# budget, 2026-12-03). With the decoding it shares the clip between the parts.
-SHOWN_S_PER_MEGAPIXEL = 0.013
-
-
-def video_parts(analysis: Analysis, canvas: tuple[int, int], cores: int) -> list[np.ndarray]:
-    """The frame indices of each part of the annotated video: stretches of the clip that cost the same CPU, the
-    later ones decoding the clip from its start (balance.video.split); one part on one core or a short clip."""
-    track = analysis.track
-    t = track.t - track.t[0]
-    count = min(VIDEO_PARTS, cores)
-    if count < 2 or len(t) < 2 or t[-1] < MIN_PARTS_S:
-        return [track.frame_index]
-    clip = analysis.clip
-    decode = decode_s_per_clip_s(clip.width, clip.height, clip.fps_nominal)
-    shown = track.fps * SHOWN_S_PER_MEGAPIXEL * canvas[0] * canvas[1] / 1e6
-    bounds = balanced_bounds(float(t[-1]), count, decode + shown, decode)
-    bounds[-1] = math.inf
-    parts = [track.frame_index[(t >= lo) & (t < hi)] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
-    return [p for p in parts if len(p)]
-
-
-def join_parts(files: Sequence[Path], out: Path) -> None:
-    """The parts' H.264 streams one after the other in one MP4 (ffmpeg's concat demuxer, no re-encoding)."""
-    exe = video_writer.ffmpeg_with_x264()
-    assert exe is not None
-    listing = files[0].parent / "parts.txt"
-    listing.write_text("".join(f"file '{f.name}'\n" for f in files))
-    cmd = [exe, "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
-    done = subprocess.run([*cmd, "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(out)], capture_output=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"ffmpeg could not join the video's parts: {done.stderr.decode(errors='replace').strip()}")
-
-
-@dataclass(frozen=True)
-class _Made:
-    """What one part of the video wrote: its frames, codec and note, and its frame nearest the snapshot time."""
-
-    frames: int
-    codec: str
-    note: str | None
-    snapshot: np.ndarray | None
-    snapshot_gap: float  # s from the snapshot time to that frame (inf: none asked)
-
-
-@dataclass(frozen=True)
-class _Job:
-    """What every part of one annotated video shares: the analysis drawn, the size, the rate, and a stop signal."""
-
-    analysis: Analysis
-    overlay: Overlay
-    scaled: tuple[int, int] | None
-    fps: float
-    snapshot_at_s: float | None
-    beside: Callable[[np.ndarray, float], np.ndarray] | None
-    stop: threading.Event
-
-    def encode(self, keep: np.ndarray, path: Path, faststart: bool = True) -> _Made:
-        """Draw and encode the frames of `keep` to `path` (faststart: the index at the front, for a file that is
-        played as it is, not joined)."""
-        writer: FrameWriter | None = None
-        codec, note = "", None
-        snapshot: np.ndarray | None = None
-        best = math.inf
-        count = 0
-        try:
-            # Its VideoInfo: the clip is not hashed again.
-            with (
-                VideoReader(self.analysis.clip, keep=keep.tolist()) as reader,
-                _FramesAhead(reader, self.scaled) as frames,
-            ):
-                for frame in frames:
-                    if self.stop.is_set():
-                        break
-                    # Each decoded frame is a fresh array the loop owns: drawn in place, no 6 MB copy a 1080p frame.
-                    image = self.overlay.draw_into(frame.image, frame.t_s)
-                    if self.beside is not None:  # two cameras: the other view's frame of the same instant
-                        image = self.beside(image, frame.t_s)
-                    if writer is None:
-                        h, w = image.shape[:2]
-                        writer, codec, note = open_writer(path, w, h, self.fps, faststart=faststart)
-                    writer.write(image)
-                    count += 1
-                    if self.snapshot_at_s is not None and abs(frame.t_s - self.snapshot_at_s) < best:
-                        best, snapshot = abs(frame.t_s - self.snapshot_at_s), image
-            if writer is None:
-                raise RuntimeError(f"no frame of {self.analysis.clip.path} decoded")
-            writer.close()
-        except BaseException:
-            if writer is not None:
-                with contextlib.suppress(RuntimeError):
-                    writer.close()
-            raise
-        return _Made(count, codec, note, snapshot, best)
+    scaled = (overlay.scene.canvas.w, overlay.scene.canvas.h) if scale < 1.0 else None
+    writer: FrameWriter | None = None
+    codec, note = "", None
+    snapshot: np.ndarray | None = None
+    best = math.inf
+    count = 0
+    try:
+        # Its VideoInfo: the clip is not hashed again.
+        keep = track.frame_index.tolist() if thinned else None
+        with VideoReader(analysis.clip, keep=keep) as reader, _FramesAhead(reader, scaled) as frames:
+            for frame in frames:
+                # Each decoded frame is a fresh array the loop owns: drawn in place, no 6 MB copy a 1080p frame.
+                image = overlay.draw_into(frame.image, frame.t_s)
+                if beside is not None:  # two cameras: the other view's frame of the same instant
+                    image = beside(image, frame.t_s)
+                if writer is None:
+                    h, w = image.shape[:2]
+                    writer, codec, note = open_writer(path, w, h, fps)
+                writer.write(image)
+                count += 1
+                if snapshot_at_s is not None and abs(frame.t_s - snapshot_at_s) < best:
+                    best, snapshot = abs(frame.t_s - snapshot_at_s), image
+        if writer is None:
+            raise RuntimeError(f"no frame of {analysis.clip.path} decoded")
+        writer.close()
+    except BaseException:
+        if writer is not None:
+            with contextlib.suppress(RuntimeError):
+                writer.close()
+        raise
+    return Encoded(path, codec, count, note), snapshot

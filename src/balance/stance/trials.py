@@ -187,7 +187,11 @@ def find_trials(track: PoseTrack, min_trial_s: float = MIN_TRIAL_S) -> StanceTim
     for side in lm.SIDES:
         visible &= np.all(track.visibility[:, list(lm.FOOT[side])] >= MIN_VISIBILITY, axis=1)
         visible &= low[side] < track.height * (1 - EDGE_MARGIN)
-    known = detected & visible & np.isfinite(gap)
+    # Landmarks drawn in where someone else overlapped the subject (balance.pose.crowd) show no foot rising or
+    # landing: the stance there is the one on either side of them (the walker copy of P7 got a touch-down from
+    # 2.4 s of feet drawn in mid-swing, low and still).
+    bridged = track.bridged if len(track.bridged) == n else np.zeros(n, dtype=bool)
+    known = detected & visible & np.isfinite(gap) & ~bridged
     feet_in_frame = float(known.sum() / max(1, detected.sum()))
 
     speeds = _foot_speeds(track, low, scale)
@@ -200,11 +204,13 @@ def find_trials(track: PoseTrack, min_trial_s: float = MIN_TRIAL_S) -> StanceTim
     state = np.full(n, "unknown", dtype=object)
     rule = StanceRule()
     for i in range(n):
+        if bridged[i]:
+            rule.low_since = rule.slow_since = None  # a contact is not timed across drawn-in frames
         step = rule.step(t[i], bool(known[i]), bool(jump[i]), gap[i], {s: speeds[s][i] for s in lm.SIDES}, speed[i])
         state[i] = "both" if step == "touch_down" else step
     # A touch-down is dated from when the foot first came to rest, not from when the rule was sure.
     state = _backdate_contacts(state, gap, speed, t)
-    state = _bridge_dropouts(state, t, jump)
+    state = _bridge_dropouts(state, t, jump, bridged, gap)
     trials, short = _cut(state, gap, t, min_trial_s)
     return StanceTimeline(tuple(trials), tuple(short), state, gap, feet_in_frame)
 
@@ -249,15 +255,23 @@ def _backdate_contacts(state: np.ndarray, gap: np.ndarray, speed: np.ndarray, t:
     return out
 
 
-def _bridge_dropouts(state: np.ndarray, t: np.ndarray, jump: np.ndarray) -> np.ndarray:
-    """Fill short unknown stretches inside one stance, but never across a jump to another person."""
+def _bridge_dropouts(
+    state: np.ndarray, t: np.ndarray, jump: np.ndarray, bridged: np.ndarray, gap: np.ndarray
+) -> np.ndarray:
+    """Fill short unknown stretches inside one stance, but never across a jump to another person; and stretches
+    of landmarks drawn in while someone else passed (`bridged`, at most balance.pose.crowd.MAX_LEFT_OUT_S) where
+    the free foot is seen up again after them: a foot that comes out of the stretch down may have landed in it,
+    so the hold ends where the stretch began (the walker copy of P7 lands while the walker passes)."""
     out = state.copy()
     runs = _runs(state)
     for k, (a, b, value) in enumerate(runs):
         if value != "unknown" or k == 0 or k == len(runs) - 1 or jump[a:b].any():
             continue
         before, after = runs[k - 1][2], runs[k + 1][2]
-        if before == after and before in lm.SIDES and t[b] - t[a - 1] <= MAX_DROPOUT_S:
+        if before != after or before not in lm.SIDES:
+            continue
+        up_after = bool(np.any(np.abs(gap[b : runs[k + 1][1]]) >= FOOT_UP))
+        if t[b] - t[a - 1] <= MAX_DROPOUT_S or (bridged[a:b].all() and up_after):
             out[a:b] = before
     return out
 
