@@ -119,7 +119,7 @@ class VideoReader:
         """`clip`: a path, or the VideoInfo `probe` gave (then the file is neither checked nor hashed again).
         Frames before `skip_before_s`, and with `keep` those whose index is not in it (the frames an analysis
         kept), are decoded (times and thinning stay those of a whole pass) but not converted or yielded; with `keep`
-        the pass ends at its last frame (a part of a clip decodes no further than it needs)."""
+        the pass ends at its last frame (the annotated video decodes no further than the analysis's last frame)."""
         if max_fps is not None and not max_fps > 0:
             raise ValueError(f"max_fps must be positive, got {max_fps}")
         self.info = clip if isinstance(clip, VideoInfo) else probe(clip)
