@@ -12,7 +12,7 @@ import pytest
 
 from balance.errors import PoseError, StanceError
 from balance.pose.estimate import PoseTrack
-from balance.stance.trials import MAX_DROPOUT_S, MIN_TRIAL_S, Trial, find_trials, require_trials
+from balance.stance.trials import MAX_DROPOUT_S, MIN_TRIAL_S, Trial, ended_by, find_trials, require_trials
 
 from .synthetic import Figure, between, clip_times, lift_profile, make_track
 
@@ -207,6 +207,7 @@ def test_a_long_dropout_breaks_the_hold(t13: np.ndarray, hold: np.ndarray) -> No
     assert not any(_spans(tr, i, j + 1) for tr in trials)
     # The part before the dropout did not end with a touch-down: the clip just lost the subject.
     assert trials[0].touch_down_s is None
+    assert ended_by(trials[0], make_track(t13, lift_right=hold, dropout=holes)) == "subject_lost"
 
 
 def test_landmarks_drawn_in_while_someone_passes_keep_the_hold(t13: np.ndarray, hold: np.ndarray) -> None:
@@ -227,9 +228,11 @@ def test_a_hold_that_comes_out_of_drawn_in_landmarks_foot_down_ends_where_they_b
     not carried across the drawn-in frames to the clip's end; it ends where they began, its landing not seen."""
     landing = lift_profile(t13, 1.0, 12.0, 0.5)
     passing = between(t13, 11.5, 12.9)
-    (trial,) = _trials(dataclasses.replace(make_track(t13, lift_right=landing), bridged=passing))
+    track = dataclasses.replace(make_track(t13, lift_right=landing), bridged=passing)
+    (trial,) = _trials(track)
     assert trial.touch_down_s is None
     assert trial.end_s == pytest.approx(11.5, abs=0.05)
+    assert ended_by(trial, track) == "someone_passed"  # a lower bound, said as such, not "left the picture"
 
 
 def test_a_hip_jump_splits_the_trial(t13: np.ndarray, hold: np.ndarray) -> None:

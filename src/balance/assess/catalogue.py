@@ -21,6 +21,16 @@ NOT_JUDGED = (
 WOBBLE_NOT_JUDGED = "not judged (the picture moved); the shares of the sway as read"
 
 
+# How a hold ended (balance.stance.trials.ended_by), as the front ends finish "held ... s": only touch_down is a
+# measured hold; the others are lower bounds.
+HOLD_ENDED = {
+    "touch_down": "until the free foot touched down",
+    "clip_end": "until the clip ended",
+    "someone_passed": "until another person overlapped them in the picture and hid the landing",
+    "subject_lost": "until the person left the picture",
+}
+
+
 def no_flags(judged: bool) -> str:
     """What the front ends say of a trial that raised no flag ("none: ..." on a page, "No flags: ..." in the
     summary): a steady hold, or, where the sway was not judged (the picture moved), only that."""

@@ -39,6 +39,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from balance.assess.catalogue import HOLD_ENDED
+
 SOURCE = "Springer et al. 2007, J Geriatr Phys Ther 30(1):8-15"
 SOURCE_TEST = "best of three trials of up to 45 s, on a firm floor"
 CEILING_S = 45.0  # Springer et al. 2007: each trial stopped at 45 s
@@ -119,8 +121,8 @@ def hold_words(hold_s: float, ended_by: str) -> str:
     """A hold time as what it measured: a hold cut by the end of the test or of the picture is a lower bound."""
     if ended_by == "touch_down":
         return f"{hold_s:.1f} s"
-    if ended_by == "subject_lost":
-        return f"{hold_s:.1f} s: held until the person left the picture (at least {hold_s:.1f} s)"
+    if ended_by in ("subject_lost", "someone_passed"):
+        return f"{hold_s:.1f} s: held {HOLD_ENDED[ended_by]} (at least {hold_s:.1f} s)"
     return f"{hold_s:.1f} s: held to the end of the test (at least {hold_s:.1f} s; the foot did not come down)"
 
 

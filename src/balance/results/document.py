@@ -24,6 +24,7 @@ from balance.pipeline import Analysis
 from balance.results.codec import SchemaError, from_plain, to_plain
 from balance.results.pair_record import TwoView
 from balance.results.trace_record import Numbers, Trace, Words
+from balance.stance.trials import ended_by
 
 SCHEMA_VERSION = "1.0"
 
@@ -229,7 +230,7 @@ class Trial:
     touch_down_s: float | None
     hold_s: float
     starts_with_clip: bool
-    ended_by: str  # touch_down, clip_end, subject_lost
+    ended_by: str  # touch_down, clip_end, someone_passed, subject_lost (balance.stance.trials.ended_by)
     metrics: Metrics
     decomposition: Decomposition
     tripod: Tripod
@@ -303,13 +304,6 @@ def load_document(path: Path) -> Document:
         raise ResultsError(f"{path} is not a valid analysis.json ({exc})", todo) from exc
 
 
-def _ended_by(analysis: Analysis, k: int) -> str:
-    trial = analysis.trials[k].trial
-    if trial.touch_down_s is not None:
-        return "touch_down"
-    return "clip_end" if trial.end_s >= analysis.track.t[-1] - 1e-6 else "subject_lost"
-
-
 def _plain(analysis: Analysis) -> dict[str, Any]:
     """The analysis's own words and numbers (each stage's to_dict), in the document's layout."""
     clip, track = analysis.clip, analysis.track
@@ -351,7 +345,7 @@ def _plain(analysis: Analysis) -> dict[str, Any]:
                 "touch_down_s": None if m.trial.touch_down_s is None else round(m.trial.touch_down_s, 3),
                 "hold_s": round(m.trial.hold_s, 3),
                 "starts_with_clip": m.trial.starts_with_clip,
-                "ended_by": _ended_by(analysis, k),
+                "ended_by": ended_by(m.trial, analysis.track),
                 "metrics": m.to_dict(),
                 **a.to_dict(),
             }

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from balance.assess.catalogue import NOT_JUDGED, WOBBLE_NOT_JUDGED, flag_words, no_flags
+from balance.assess.catalogue import HOLD_ENDED, NOT_JUDGED, WOBBLE_NOT_JUDGED, flag_words, no_flags
 from balance.assess.tripod import headline, middle_band
 from balance.results.document import Document, Trial
 from balance.results.plots import AXIS_LABEL, TRIPOD_WORDS, UNIT_LABEL
@@ -27,11 +27,6 @@ PROGRAMME = (
     "again then, in the same way, and compare."
 )
 NOT_AVAILABLE = '<span class="na">not available</span>'
-ENDED = {
-    "touch_down": "until the free foot touched down",
-    "clip_end": "until the clip ended",
-    "subject_lost": "until the person left the picture",
-}
 CSS = """
 :root { --ink: #1d2a30; --muted: #5b6b73; --line: #d8dee2; --accent: #2a9d8f; --flag: #e76f51; }
 * { box-sizing: border-box; }
@@ -115,7 +110,7 @@ def _hold(trial: Trial) -> str:
         text += " (on one leg from the clip's start: at least this long)"
     else:
         text += f" from lift-off at {trial.lift_off_s:.1f} s"
-    ended = ENDED.get(trial.ended_by)
+    ended = HOLD_ENDED.get(trial.ended_by)
     return text + (f", {ended}" if ended else "")
 
 

@@ -165,7 +165,9 @@ def sway_plot(trial: Trial, s: Mapping[str, np.ndarray], k: int) -> bytes:
         color="#2a9d8f",
         va="bottom",
     )
-    end_word = {"touch_down": "touch-down ", "subject_lost": "subject lost "}.get(trial.ended_by, "clip end ")
+    end_word = {"touch_down": "touch-down ", "subject_lost": "subject lost ", "someone_passed": "hidden "}.get(
+        trial.ended_by, "clip end "
+    )
     top.text(
         end, lim * 1.05, end_word, fontsize=7, ha="right", va="bottom", color="#d62728" if down is not None else "0.4"
     )

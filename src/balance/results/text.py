@@ -8,7 +8,7 @@ import io
 import numpy as np
 
 from balance.assess.assessment import Assessment
-from balance.assess.catalogue import NOT_JUDGED, WOBBLE_NOT_JUDGED, no_flags
+from balance.assess.catalogue import HOLD_ENDED, NOT_JUDGED, WOBBLE_NOT_JUDGED, no_flags
 from balance.assess.tripod import TripodEstimate
 from balance.measure.body import centre_of_mass
 from balance.measure.sway import TraceMetrics
@@ -16,6 +16,7 @@ from balance.measure.trial import AXIS_WORDS
 from balance.pipeline import Analysis
 from balance.pose.landmarks import NAMES
 from balance.pose.steady import CameraMotion
+from balance.stance.trials import ended_by
 from balance.twoview.fuse import TwoView
 
 UNIT_WORDS = {"cm": "cm", "%leg": "% of leg length"}
@@ -71,7 +72,7 @@ def summary(analysis: Analysis) -> str:
                 f"held {tr.hold_s:.1f} s"
                 if tr.touch_down_s is not None
                 # A hold the clip (or a timed test) cut short is a lower bound, never the person's limit.
-                else f"held to the end of the test: at least {tr.hold_s:.1f} s, not a measured limit"
+                else f"held {HOLD_ENDED[ended_by(tr, analysis.track)]}: at least {tr.hold_s:.1f} s, not a limit"
             )
         )
         lines.append(

@@ -74,6 +74,12 @@ class StanceRule:
     low_since: float | None = None
     slow_since: float | None = None
 
+    def drawn_in(self) -> str:
+        """A frame whose landmarks were drawn in from the frames either side (someone else overlapped the subject):
+        it shows no foot rising or landing, and no contact is timed across it."""
+        self.low_since = self.slow_since = None
+        return "unknown"
+
     def step(
         self, t: float, known: bool, jump: bool, gap: float, foot_speed: Mapping[str, float], free_speed: float
     ) -> str:
@@ -191,7 +197,7 @@ def find_trials(track: PoseTrack, min_trial_s: float = MIN_TRIAL_S) -> StanceTim
     # landing: the stance there is the one on either side of them (the walker copy of P7 got a touch-down from
     # 2.4 s of feet drawn in mid-swing, low and still).
     bridged = track.bridged if len(track.bridged) == n else np.zeros(n, dtype=bool)
-    known = detected & visible & np.isfinite(gap) & ~bridged
+    known = detected & visible & np.isfinite(gap)
     feet_in_frame = float(known.sum() / max(1, detected.sum()))
 
     speeds = _foot_speeds(track, low, scale)
@@ -204,9 +210,8 @@ def find_trials(track: PoseTrack, min_trial_s: float = MIN_TRIAL_S) -> StanceTim
     state = np.full(n, "unknown", dtype=object)
     rule = StanceRule()
     for i in range(n):
-        if bridged[i]:
-            rule.low_since = rule.slow_since = None  # a contact is not timed across drawn-in frames
-        step = rule.step(t[i], bool(known[i]), bool(jump[i]), gap[i], {s: speeds[s][i] for s in lm.SIDES}, speed[i])
+        feet = {s: speeds[s][i] for s in lm.SIDES}
+        step = rule.drawn_in() if bridged[i] else rule.step(t[i], bool(known[i]), bool(jump[i]), gap[i], feet, speed[i])
         state[i] = "both" if step == "touch_down" else step
     # A touch-down is dated from when the foot first came to rest, not from when the rule was sure.
     state = _backdate_contacts(state, gap, speed, t)
@@ -274,6 +279,18 @@ def _bridge_dropouts(
         if t[b] - t[a - 1] <= MAX_DROPOUT_S or (bridged[a:b].all() and up_after):
             out[a:b] = before
     return out
+
+
+def ended_by(trial: Trial, track: PoseTrack) -> str:
+    """How a hold ended: touch_down (a measured hold); else only a lower bound: clip_end (the clip ended first),
+    someone_passed (another person overlapped the subject and the frames drawn in hid the landing,
+    balance.pose.crowd), subject_lost (the feet left the picture or the landmarks)."""
+    if trial.touch_down_s is not None:
+        return "touch_down"
+    if trial.end_s >= track.t[-1] - 1e-6:
+        return "clip_end"
+    passed = len(track.bridged) == len(track) and trial.stop_index < len(track) and track.bridged[trial.stop_index]
+    return "someone_passed" if passed else "subject_lost"
 
 
 def lift_off_time(g0: float, g1: float, t0: float, t1: float, stance_leg: str) -> float:

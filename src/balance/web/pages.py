@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from balance import __version__
-from balance.assess.catalogue import WOBBLE_NOT_JUDGED, flag_words, no_flags
+from balance.assess.catalogue import HOLD_ENDED, WOBBLE_NOT_JUDGED, flag_words, no_flags
 from balance.history import save
 from balance.live import options as live
 from balance.pipeline import MAX_HEIGHT_CM, MIN_HEIGHT_CM
@@ -35,6 +35,7 @@ ENV.globals.update(
     version=__version__,
     flag_words=flag_words,
     no_flags=no_flags,
+    hold_ended=HOLD_ENDED,
     wobble_not_judged=WOBBLE_NOT_JUDGED,
     limits=LIMITS,
 )
