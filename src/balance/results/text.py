@@ -65,16 +65,13 @@ def summary(analysis: Analysis) -> str:
         unit = UNIT_WORDS[m.scale.unit]
         down = f"touched down at {tr.touch_down_s:.2f} s" if tr.touch_down_s is not None else "no touch-down"
         start = "from the clip's start" if tr.starts_with_clip else f"lifted at {tr.lift_off_s:.2f} s"
+        held = f"held {tr.hold_s:.1f} s"
+        if tr.touch_down_s is None:
+            # A hold the clip, a timed test or a passer-by cut short is a lower bound, never the person's limit.
+            ended = HOLD_ENDED[ended_by(tr, analysis.track)]
+            held = f"held {ended}: at least {tr.hold_s:.1f} s, not a measured limit"
         lines.append("")
-        lines.append(
-            f"Trial {k}: standing on the {tr.stance_leg} leg, free foot {start}, {down}; "
-            + (
-                f"held {tr.hold_s:.1f} s"
-                if tr.touch_down_s is not None
-                # A hold the clip (or a timed test) cut short is a lower bound, never the person's limit.
-                else f"held {HOLD_ENDED[ended_by(tr, analysis.track)]}: at least {tr.hold_s:.1f} s, not a limit"
-            )
-        )
+        lines.append(f"Trial {k}: standing on the {tr.stance_leg} leg, free foot {start}, {down}; {held}")
         lines.append(
             f"  {m.view} view (shoulder/trunk ratio {m.view_ratio:.2f}): figures below are sway "
             f"{AXIS_WORDS[m.horizontal_axis]}, measured {m.analysed_from_s:.1f}-{m.analysed_to_s:.1f} s, "
