@@ -90,6 +90,12 @@ class PoseTrack:
         return len(self.t)
 
     @property
+    def drawn_in(self) -> np.ndarray:
+        """Per frame, whether its landmarks were drawn in from the frames either side (`bridged`, all False where
+        it is empty)."""
+        return self.bridged if len(self.bridged) == len(self) else np.zeros(len(self), dtype=bool)
+
+    @property
     def detected(self) -> np.ndarray:
         return ~np.isnan(self.image_xy[:, 0, 0])
 

@@ -74,11 +74,10 @@ class StanceRule:
     low_since: float | None = None
     slow_since: float | None = None
 
-    def drawn_in(self) -> str:
-        """A frame whose landmarks were drawn in from the frames either side (someone else overlapped the subject):
-        it shows no foot rising or landing, and no contact is timed across it."""
+    def forget_contact(self) -> None:
+        """A frame whose landmarks were drawn in from the frames either side (someone else overlapped the subject)
+        shows no foot rising or landing: no contact is timed across it."""
         self.low_since = self.slow_since = None
-        return "unknown"
 
     def step(
         self, t: float, known: bool, jump: bool, gap: float, foot_speed: Mapping[str, float], free_speed: float
@@ -196,8 +195,8 @@ def find_trials(track: PoseTrack, min_trial_s: float = MIN_TRIAL_S) -> StanceTim
     # Landmarks drawn in where someone else overlapped the subject (balance.pose.crowd) show no foot rising or
     # landing: the stance there is the one on either side of them (the walker copy of P7 got a touch-down from
     # 2.4 s of feet drawn in mid-swing, low and still).
-    bridged = track.bridged if len(track.bridged) == n else np.zeros(n, dtype=bool)
-    known = detected & visible & np.isfinite(gap)
+    bridged = track.drawn_in
+    known = detected & visible & np.isfinite(gap) & ~bridged
     feet_in_frame = float(known.sum() / max(1, detected.sum()))
 
     speeds = _foot_speeds(track, low, scale)
@@ -210,8 +209,9 @@ def find_trials(track: PoseTrack, min_trial_s: float = MIN_TRIAL_S) -> StanceTim
     state = np.full(n, "unknown", dtype=object)
     rule = StanceRule()
     for i in range(n):
-        feet = {s: speeds[s][i] for s in lm.SIDES}
-        step = rule.drawn_in() if bridged[i] else rule.step(t[i], bool(known[i]), bool(jump[i]), gap[i], feet, speed[i])
+        if bridged[i]:
+            rule.forget_contact()
+        step = rule.step(t[i], bool(known[i]), bool(jump[i]), gap[i], {s: speeds[s][i] for s in lm.SIDES}, speed[i])
         state[i] = "both" if step == "touch_down" else step
     # A touch-down is dated from when the foot first came to rest, not from when the rule was sure.
     state = _backdate_contacts(state, gap, speed, t)
@@ -289,7 +289,7 @@ def ended_by(trial: Trial, track: PoseTrack) -> str:
         return "touch_down"
     if trial.end_s >= track.t[-1] - 1e-6:
         return "clip_end"
-    passed = len(track.bridged) == len(track) and trial.stop_index < len(track) and track.bridged[trial.stop_index]
+    passed = trial.stop_index < len(track) and track.drawn_in[trial.stop_index]
     return "someone_passed" if passed else "subject_lost"
 
 
