@@ -26,7 +26,7 @@ WOBBLE_NOT_JUDGED = "not judged (the picture moved); the shares of the sway as r
 HOLD_ENDED = {
     "touch_down": "until the free foot touched down",
     "clip_end": "until the clip ended",
-    "someone_passed": "until another person overlapped them in the picture and hid the landing",
+    "someone_passed": "until another person overlapped them in the picture and hid the rest of the hold",
     "subject_lost": "until the person left the picture",
 }
 

@@ -51,6 +51,35 @@ def _passes(others: np.ndarray) -> list[tuple[float, float, np.ndarray, np.ndarr
     return out
 
 
+def _gone(others: np.ndarray, t_last: float) -> list[tuple[float, float, np.ndarray, np.ndarray]]:
+    """Where someone went out of the census's sight for good before the clip's last analysed frame (t_last):
+    (from s, to s, their last box, that box carried on across the picture at the pace its centre had between the
+    census's last two looks at them). After a sighting the census looks every CROWD_CENSUS_S, and it sees anyone
+    the subject does not hide (it paints the subject over, balance.pose.landmarker): someone never seen again
+    either left the picture (carried out of it, they overlap no one) or stays behind the subject (P5's walker
+    copy: seen at every look as she nears the subject, then never again until the clip ends). Before a first
+    sighting the census looked only every CENSUS_EVERY_S, so nothing says where a newcomer was: they are not
+    carried back."""
+    seen = _sightings(others)
+    t0, boxes = seen[-1]
+    span = min(t_last - t0, MAX_UNSEEN_S)
+    if span <= 1.5 * CROWD_CENSUS_S:
+        return []  # the clip ends before the census would have looked again
+    before = seen[-2] if len(seen) > 1 and t0 - seen[-2][0] <= 1.5 * CROWD_CENSUS_S else None
+    out = []
+    for box in boxes:
+        # Across the picture only (a box's height changes as the subject hides more or less of them), and the
+        # larger of the two looks' sizes (the nearer look may see only the part the subject does not hide).
+        pace, size = 0.0, box[2:] - box[:2]
+        if before is not None:
+            near = min(before[1], key=lambda b: float(np.linalg.norm(_centre(b) - _centre(box))))
+            pace = float(_centre(box)[0] - _centre(near)[0]) / (t0 - before[0])
+            size = np.maximum(size, near[2:] - near[:2])
+        then = np.r_[_centre(box) - size / 2, _centre(box) + size / 2]
+        out.append((t0, t0 + span, then, then + pace * span * np.array([1.0, 0.0, 1.0, 0.0])))
+    return out
+
+
 def _centre(box: np.ndarray) -> np.ndarray:
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
 
@@ -66,7 +95,9 @@ def _overlap(lo: np.ndarray, hi: np.ndarray, area: np.ndarray, box: np.ndarray) 
 
 def crowded(track: PoseTrack) -> np.ndarray:
     """Per analysed frame, whether another person overlaps the subject: seen overlapping by a census within
-    CROWD_CENSUS_S, or walking past unseen between two censuses (their box carried along the straight line)."""
+    CROWD_CENSUS_S, walking past unseen between two censuses (their box carried along the straight line), or
+    never seen after a last sighting (carried on at their pace, and hidden by the subject from where they
+    meet)."""
     out = np.zeros(len(track), dtype=bool)
     if not len(track.others):
         return out
@@ -76,11 +107,14 @@ def crowded(track: PoseTrack) -> np.ndarray:
     area = np.prod(hi - lo, axis=1)
     for row in track.others:
         out |= (np.abs(track.t - row[0]) <= CROWD_CENSUS_S) & _overlap(lo, hi, area, row[1:])
-    for t0, t1, then, again in _passes(track.others):
-        inside = (track.t >= t0) & (track.t <= t1)
+    passes = [(*p, False) for p in _passes(track.others)]
+    for t0, t1, then, again, gone in passes + [(*g, True) for g in _gone(track.others, float(track.t[-1]))]:
+        inside = np.flatnonzero((track.t >= t0) & (track.t <= t1))
         share = ((track.t[inside] - t0) / (t1 - t0))[:, None]
-        moving = then + share * (again - then)
-        out[inside] |= _overlap(lo[inside], hi[inside], area[inside], moving)
+        met = _overlap(lo[inside], hi[inside], area[inside], then + share * (again - then))
+        if gone and met.any():
+            met[np.argmax(met) :] = True  # never seen again: from where they meet the subject, hidden by them
+        out[inside[met]] = True
     return out
 
 

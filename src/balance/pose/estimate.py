@@ -24,7 +24,7 @@ from balance.config import settings
 from balance.errors import BalanceError, ModelError, PoseError
 from balance.files import atomic_path
 from balance.pose.cache import PoseCache
-from balance.pose.landmarker import Landmarker, Poses, detect_steadied, other_boxes, picture
+from balance.pose.landmarker import Landmarker, Poses, census_others, detect_steadied
 from balance.pose.landmarks import N_LANDMARKS
 from balance.pose.models import DEFAULT_MAX_FPS, DEFAULT_MODEL, MODEL_NAMES, rate_limit
 from balance.pose.workers import Workers, worker_count
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # before its chunk and throws the warm-up away, so chunk boundaries do not change the landmarks' source.
 WARMUP_S = 1.0
 # Bumped whenever the stored arrays change meaning, so stale cache entries are never read.
-CACHE_VERSION = 12
+CACHE_VERSION = 13
 # People are counted every CENSUS_EVERY_S seconds of clip, up to MAX_PEOPLE; once someone else was in view, every
 # CROWD_CENSUS_S, so that balance.pose.crowd knows when they pass the subject (a walker crosses a body's width in
 # about half a second).
@@ -250,20 +250,19 @@ def _run_chunk(chunk: _Chunk, tick: Callable[[], None] | None = None) -> dict[st
             # person's boxes are the previous frame's (they move little in a frame).
             camera = scene.step(frame.image, boxes + passers)
             origin = frame.index if origin < 0 else origin
-            poses, pic = detect_steadied(subject, image, frame.t_s, as_matrices(camera)[0])
+            poses = detect_steadied(subject, image, frame.t_s, as_matrices(camera)[0])
             h, w = frame.image.shape[:2]
             boxes = [b for xy in poses.image[:, :, :2] if (b := person_box(xy, w, h))]
             if frame.t_s < chunk.start_s:
                 continue
             if frame.t_s >= next_census:
-                found = census.detect(pic if pic is not None else picture(image))
-                people = max(people, len(found))
-                seen = other_boxes(found, poses, w, h)
+                count, seen = census_others(census, image, poses)
+                people = max(people, count)
                 others += [(frame.t_s, *box) for box in seen]
                 # Someone else moving through the scene is not the scene: their corners are kept out of the
                 # camera's fit until the next census, over the way they may walk meanwhile (a body's width).
                 passers = [(x0 - (x1 - x0), y0, x1 + (x1 - x0), y1) for x0, y0, x1, y1 in seen]
-                crowd = crowd or len(found) > 1  # once someone else was seen, they may pass the subject
+                crowd = crowd or count > 1  # once someone else was seen, they may pass the subject
                 next_census = frame.t_s + (CROWD_CENSUS_S if crowd else CENSUS_EVERY_S)
             rows.add(frame, poses, camera)
             if tick is not None:

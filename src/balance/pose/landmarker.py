@@ -21,6 +21,8 @@ from balance.errors import ModelError
 from balance.pose.landmarks import N_LANDMARKS
 from balance.video.motion import person_box
 
+Box = tuple[float, float, float, float]
+
 
 def quiet_mediapipe() -> None:
     """Keep MediaPipe's and TensorFlow Lite's start-up banners off the user's terminal."""
@@ -29,20 +31,12 @@ def quiet_mediapipe() -> None:
     logging.getLogger("absl").setLevel(logging.ERROR)
 
 
-@dataclass(frozen=True)
-class Picture:
-    """One frame ready for MediaPipe: converted to RGB once, whichever landmarkers look at it."""
-
-    image: Any  # mediapipe.Image (SRGB)
-    width: int
-    height: int
-
-
-def picture(bgr: np.ndarray) -> Picture:
+def picture(bgr: np.ndarray) -> Any:
+    """A BGR frame as MediaPipe's SRGB image (mediapipe.Image)."""
     import mediapipe as mpipe
 
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)  # 1 ms at 1080p; a numpy channel reversal costs 20 (benchmarks/)
-    return Picture(mpipe.Image(image_format=mpipe.ImageFormat.SRGB, data=rgb), bgr.shape[1], bgr.shape[0])
+    return mpipe.Image(image_format=mpipe.ImageFormat.SRGB, data=rgb)
 
 
 @dataclass(frozen=True)
@@ -97,16 +91,16 @@ class Landmarker:
     def close(self) -> None:
         self._landmarker.close()
 
-    def detect(self, frame: Picture | np.ndarray, t_s: float = 0.0) -> Poses:
-        """Poses in a frame (a BGR array, or a Picture already converted); t_s, the frame's time, in VIDEO mode."""
-        pic = frame if isinstance(frame, Picture) else picture(frame)
+    def detect(self, frame: np.ndarray, t_s: float = 0.0) -> Poses:
+        """Poses in a BGR frame; t_s, the frame's time, in VIDEO mode."""
+        image = picture(frame)
         if self._video:
             ms = max(round(t_s * 1000), self._last_ms + 1)  # detect_for_video needs strictly increasing ms
             self._last_ms = ms
-            result = self._landmarker.detect_for_video(pic.image, ms)
+            result = self._landmarker.detect_for_video(image, ms)
         else:
-            result = self._landmarker.detect(pic.image)
-        w, h = pic.width, pic.height
+            result = self._landmarker.detect(image)
+        h, w = frame.shape[:2]
         image = np.array(
             [
                 [(p.x * w, p.y * h, p.z * w, p.visibility or 0.0, p.presence or 0.0) for p in pose]
@@ -125,34 +119,42 @@ class Landmarker:
 STEADY_PX = 0.5
 
 
-def detect_steadied(
-    subject: Landmarker, image: np.ndarray, t_s: float, to_origin: np.ndarray
-) -> tuple[Poses, Picture | None]:
+def detect_steadied(subject: Landmarker, image: np.ndarray, t_s: float, to_origin: np.ndarray) -> Poses:
     """The subject's pose in a frame turned back into the chunk's first frame's picture, so that the pose model's
     tracking over time sees a still scene (it smooths each landmark over frames, and a hand-held phone's motion
     through that smoothing reads as sway: the wobble of P9's hand-held copy stayed when its landmarks were
-    corrected afterwards with the true motion); the landmarks come back in this frame's own picture. Returns
-    the poses and the frame as the census may look at it (None when the frame was steadied: the census then
-    converts the frame itself)."""
+    corrected afterwards with the true motion); the landmarks come back in this frame's own picture."""
     h, w = image.shape[:2]
     corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], dtype=float)
     if np.abs(corners @ to_origin.T - corners).max() <= STEADY_PX:
-        pic = picture(image)
-        return subject.detect(pic, t_s), pic
+        return subject.detect(image, t_s)
     steadied = cv2.warpAffine(image, to_origin[:2], (w, h))
-    poses = subject.detect(picture(steadied), t_s)
+    poses = subject.detect(steadied, t_s)
     back = np.linalg.inv(to_origin)
     xy = poses.image[:, :, :2] @ back[:2, :2].T + back[:2, 2]
     zoom = float(np.hypot(back[0, 0], back[1, 0]))
     image_out = np.concatenate([xy, poses.image[:, :, 2:3] * zoom, poses.image[:, :, 3:]], axis=2)
-    return Poses(image_out, poses.world), None
+    return Poses(image_out, poses.world)
 
 
-def other_boxes(found: Poses, subject: Poses, width: int, height: int) -> list[tuple[float, float, float, float]]:
-    """The landmark boxes of everyone the census found but the followed subject (the pose nearest theirs)."""
-    boxes = [person_box(xy, width, height, margin=0.0) for xy in found.image[:, :, :2]]
-    if not len(subject) or not boxes:
-        return [b for b in boxes if b is not None]
-    gaps = np.nanmean(np.linalg.norm(found.image[:, :, :2] - subject.image[0][None, :, :2], axis=2), axis=1)
-    me = int(np.nanargmin(gaps)) if np.isfinite(gaps).any() else -1
-    return [b for k, b in enumerate(boxes) if k != me and b is not None]
+# The census paints the subject's landmark box (grown by this share of its size) grey before it looks for others:
+# MediaPipe's detector ranks the people it finds and drops overlapping ones, and with the subject in the picture it
+# missed a walker in plain view at nearly every look (P5's walker copy: seen at 2 of 24 looks with the subject in
+# the picture, at every look while she was apart from the subject with the subject painted over;
+# benchmarks/README.md, "Filmed the way people film, fourth pass").
+CENSUS_MASK_MARGIN = 0.1
+CENSUS_MASK_GREY = 128
+
+
+def census_others(census: Landmarker, image: np.ndarray, subject: Poses) -> tuple[int, list[Box]]:
+    """How many people a census finds in a BGR frame, and the landmark boxes of all but the followed subject
+    (`subject`, this frame's pose from the tracker). Without a subject, everyone found counts as another."""
+    h, w = image.shape[:2]
+    box = person_box(subject.image[0, :, :2], w, h, margin=CENSUS_MASK_MARGIN) if len(subject) else None
+    if box is not None:
+        image = image.copy()
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        image[y0:y1, x0:x1] = CENSUS_MASK_GREY
+    found = census.detect(image)
+    boxes = [b for xy in found.image[:, :, :2] if (b := person_box(xy, w, h, margin=0.0)) is not None]
+    return len(boxes) + (box is not None), boxes

@@ -283,7 +283,7 @@ def _bridge_dropouts(
 
 def ended_by(trial: Trial, track: PoseTrack) -> str:
     """How a hold ended: touch_down (a measured hold); else only a lower bound: clip_end (the clip ended first),
-    someone_passed (another person overlapped the subject and the frames drawn in hid the landing,
+    someone_passed (another person overlapped the subject and the frames drawn in hid the rest,
     balance.pose.crowd), subject_lost (the feet left the picture or the landmarks)."""
     if trial.touch_down_s is not None:
         return "touch_down"
