@@ -3,6 +3,7 @@ save/load."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import fields
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+from balance.pose import landmarks as lm
 from balance.pose.estimate import PoseTrack
 from balance.pose.sides import MIRROR, consistent_sides, decide_facing, repair_sides, side_path
 
@@ -139,3 +141,30 @@ def test_posetrack_save_load_round_trip(tmp_path: Path, t: np.ndarray) -> None:
             assert b == a, f.name
     assert loaded.fps == pytest.approx(track.fps)
     assert_array_equal(loaded.detected, track.detected)
+
+
+def _closed_up(track: PoseTrack, frames: np.ndarray) -> PoseTrack:
+    """The track with the hips and shoulders drawn together on `frames` (to within 10 % of their spread about
+    their centres): the pose model turning a front-facing body side-on for a moment, as on P5's blurred copies."""
+    xy = track.image_xy.copy()
+    for a, b in ((lm.HIP["left"], lm.HIP["right"]), (lm.SHOULDER["left"], lm.SHOULDER["right"])):
+        centre = (xy[:, a, 0] + xy[:, b, 0]) / 2
+        for k in (a, b):
+            xy[frames, k, 0] = centre[frames] + 0.1 * (xy[frames, k, 0] - centre[frames])
+    return dataclasses.replace(track, image_xy=xy)
+
+
+@pytest.mark.parametrize("seconds,bridged", [(1.0, True), (3.0, False)])
+def test_hips_and_shoulders_closed_up_for_a_moment_are_bridged(seconds: float, bridged: bool) -> None:
+    """A front view whose hips and shoulders close up for a second is the model's error and is drawn in from
+    either side; for 3 s it may be the person turning, and is kept as seen."""
+    t = clip_times(8.0)
+    track = make_track(t, lift_right=lift_profile(t, 0.5, 7.5, 0.4))
+    frames = between(t, 3.0, 3.0 + seconds)
+    fixed, facing = repair_sides(_closed_up(track, frames))
+    assert facing.mixed_frames >= (frames.sum() if bridged else 0)
+    assert bool(facing.mixed_frames) is bridged
+    hips = fixed.image_xy[frames][:, [lm.HIP["left"], lm.HIP["right"]], 0]
+    spread = hips[:, 0] - hips[:, 1]
+    full = track.image_xy[0, lm.HIP["left"], 0] - track.image_xy[0, lm.HIP["right"], 0]
+    assert np.allclose(spread, full, rtol=0.05) is bridged

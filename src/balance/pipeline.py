@@ -37,6 +37,10 @@ from balance.video.reader import VideoInfo, probe
 if TYPE_CHECKING:
     from balance.twoview.fuse import TwoView
 
+# The analysis says it thinned the clip when it kept fewer than this share of its frames (a clip whose frames are
+# all kept may still fall a little short of its header's count).
+THINNED_SHARE = 0.95
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -186,10 +190,12 @@ def analyze(
         )
     if not track.timestamps_from_container:
         notes.append("the container has no usable timestamps; times assume its nominal frame rate")
-    limit = opts.rate_limit(clip)
-    if limit and clip.fps_nominal > limit * 1.05:
+    if len(track) < THINNED_SHARE * track.frames_in_clip:
+        # The clip's own rate from its frames, not its header: a browser's recording comes at whatever rate the
+        # machine managed, and its MP4 copy's header gives the timestamps' base rate (30 for 11.6 frames a second).
+        clip_fps = track.fps * track.frames_in_clip / len(track)
         notes.append(
-            f"analysed at {track.fps:.1f} of the clip's {clip.fps_nominal:.1f} frames per second "
+            f"analysed at {track.fps:.1f} of the clip's {clip_fps:.1f} frames per second "
             "(sway lies below 5 Hz; see README)"
         )
     vertical = clip_vertical(track, timeline.state, trials)

@@ -56,6 +56,13 @@ LIFTED_LEGS = 0.08  # a leg counts as clearly lifted when its ankle is this much
 HIP_WEIGHT = 0.3
 FACE_VOTE = 0.002
 MIXED_MARGIN_S = 0.1
+# Seen from the front, frames where the hips and shoulders close up to under this share of their spread over the
+# clip (the pose model turning the body side-on for a moment, as when the face is blurred: P5's copies, the
+# shoulders 3 px apart instead of 45 for 1 s) are the model's error, not the person's turn, when they last at most
+# COLLAPSE_MAX_S; they are bridged as the exchanged ones are. A front view's spread is at least FRONT_SPREAD.
+COLLAPSE_SHARE = 0.5
+COLLAPSE_MAX_S = 1.5
+FRONT_SPREAD = 0.3
 CUES = {
     "continuity": "each joint's path kept continuous",
     "stance_leg": "the same leg kept lifted through the one-leg phase",
@@ -85,7 +92,7 @@ class Facing:
     evidence: float  # the median cue, leg lengths
     labels_swapped: bool  # MediaPipe's left and right were exchanged on some stretch of the clip
     stretches: tuple[Stretch, ...] = ()
-    mixed_frames: int = 0  # frames bridged: MediaPipe had exchanged part of the skeleton only
+    mixed_frames: int = 0  # frames bridged: MediaPipe had exchanged part of the skeleton, or closed it up
 
     def to_dict(self) -> dict[str, Any]:
         facing = {True: "towards the camera", False: "away from the camera", None: "undecided"}[self.towards_camera]
@@ -256,10 +263,11 @@ def repair_sides(track: PoseTrack) -> tuple[PoseTrack, Facing]:
     mixed = np.zeros(len(track), dtype=bool)
     if towards is not None:
         # Frames whose hips still sit on the wrong side once the stretch is decided are frames where MediaPipe
-        # exchanged part of the skeleton only (seen when the face is covered): no labelling makes them right,
-        # so their landmarks are bridged from the frames either side (the stance goes on through them).
+        # exchanged part of the skeleton only (seen when the face is covered), and frames where it closed the hips
+        # and shoulders up for a moment (a blurred face): no labelling makes them right, so their landmarks are
+        # bridged from the frames either side (the stance goes on through them).
         ratio = _hip_ratio(fixed.image_xy) * (1 if towards else -1)
-        mixed = np.nan_to_num(ratio) <= -MIN_HIP_SPREAD
+        mixed = (np.nan_to_num(ratio) <= -MIN_HIP_SPREAD) | _collapsed(ratio, track.t)
         if mixed.any():
             # MediaPipe's tracker takes a few frames to settle either side of such a frame (its landmarks are
             # smoothed over time): those within MIXED_MARGIN_S go too.
@@ -268,6 +276,18 @@ def repair_sides(track: PoseTrack) -> tuple[PoseTrack, Facing]:
             fixed = bridge(fixed, mixed)
     facing = Facing(towards, method, evidence, bool(state.any()), stretches, int(mixed.sum()))
     return fixed, facing
+
+
+def _collapsed(ratio: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Per frame, whether a front view's hips and shoulders closed up for a moment (COLLAPSE_SHARE)."""
+    typical = float(np.nanmedian(ratio)) if np.isfinite(ratio).any() else 0.0
+    if typical < FRONT_SPREAD:
+        return np.zeros(len(ratio), dtype=bool)
+    low = np.nan_to_num(ratio, nan=typical) < COLLAPSE_SHARE * typical
+    edges = np.flatnonzero(np.diff(np.r_[0, low.astype(int), 0]))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        low[a:b] = t[b - 1] - t[a] <= COLLAPSE_MAX_S
+    return low
 
 
 def _swap(track: PoseTrack, flipped: np.ndarray) -> PoseTrack:
