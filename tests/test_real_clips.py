@@ -36,6 +36,7 @@ FAST_VARIANTS = [
     # and flips back), blurred for the middle third, a second person walking behind.
     ("P5", "cover"),
     ("P9", "blurmid"),
+    ("P5", "blurmid"),  # the pose model closes the hips and shoulders up while the face is blurred
     ("P13", "cover"),
     # She walks up to the subject and stays behind them until the clip ends: the census sees her on one side only.
     ("P5", "walker"),
