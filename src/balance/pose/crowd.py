@@ -46,7 +46,7 @@ def _passes(others: np.ndarray) -> list[tuple[float, float, np.ndarray, np.ndarr
         if not 1.5 * CROWD_CENSUS_S < t1 - t0 <= MAX_UNSEEN_S:
             continue
         for box in before:
-            again = min(after, key=lambda b: float(np.linalg.norm(_centre(b) - _centre(box))))
+            again = _nearest(after, box)
             out.append((t0, t1, box, again))
     return out
 
@@ -72,12 +72,17 @@ def _gone(others: np.ndarray, t_last: float) -> list[tuple[float, float, np.ndar
         # larger of the two looks' sizes (the nearer look may see only the part the subject does not hide).
         pace, size = 0.0, box[2:] - box[:2]
         if before is not None:
-            near = min(before[1], key=lambda b: float(np.linalg.norm(_centre(b) - _centre(box))))
+            near = _nearest(before[1], box)
             pace = float(_centre(box)[0] - _centre(near)[0]) / (t0 - before[0])
             size = np.maximum(size, near[2:] - near[:2])
         then = np.r_[_centre(box) - size / 2, _centre(box) + size / 2]
         out.append((t0, t0 + span, then, then + pace * span * np.array([1.0, 0.0, 1.0, 0.0])))
     return out
+
+
+def _nearest(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Of a look's boxes, the one whose centre is nearest `box`'s (the same person, a look earlier or later)."""
+    return min(boxes, key=lambda b: float(np.linalg.norm(_centre(b) - _centre(box))))
 
 
 def _centre(box: np.ndarray) -> np.ndarray:
