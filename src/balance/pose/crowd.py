@@ -129,8 +129,7 @@ def leave_out_crowded(track: PoseTrack) -> tuple[PoseTrack, str]:
     mask = crowded(track)
     if not mask.any():
         return track, ""
-    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
-    spans = [(float(track.t[a]), float(track.t[b - 1])) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    spans = [(float(track.t[a]), float(track.t[b - 1])) for a, b in true_runs(mask)]
     when = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in spans)
     if max(b - a for a, b in spans) > MAX_LEFT_OUT_S:
         return track, (
@@ -141,6 +140,12 @@ def leave_out_crowded(track: PoseTrack) -> tuple[PoseTrack, str]:
         f"another person passed the one standing on one leg ({when}); the landmarks there were bridged from "
         "either side, as the pose model mixes up overlapping people"
     )
+
+
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True frames in a boolean mask, stop exclusive."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def bridge(track: PoseTrack, mask: np.ndarray) -> PoseTrack:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from balance.pose import landmarks as lm
-from balance.pose.crowd import bridge
+from balance.pose.crowd import bridge, true_runs
 from balance.pose.estimate import PoseTrack
 from balance.pose.landmarks import NAMES
 
@@ -284,8 +284,7 @@ def _collapsed(ratio: np.ndarray, t: np.ndarray) -> np.ndarray:
     if typical < FRONT_SPREAD:
         return np.zeros(len(ratio), dtype=bool)
     low = np.nan_to_num(ratio, nan=typical) < COLLAPSE_SHARE * typical
-    edges = np.flatnonzero(np.diff(np.r_[0, low.astype(int), 0]))
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
+    for a, b in true_runs(low):
         low[a:b] = t[b - 1] - t[a] <= COLLAPSE_MAX_S
     return low
 
